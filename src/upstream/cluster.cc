@@ -1,0 +1,143 @@
+// Per-worker cluster: balancing and keep-alive pools. See cluster.h.
+#include "upstream/cluster.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace basalt::upstream {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+}  // namespace
+
+Cluster::Cluster(asio::io_context& io, const config::UpstreamConfig& cfg,
+                 observe::UpstreamShard& metrics)
+    : io_(io), cfg_(cfg), metrics_(metrics) {}
+
+Cluster::~Cluster() { sweep_idle({}, true); }
+
+void Cluster::set_endpoints(const std::vector<ResolvedEndpoint>& endpoints) {
+  // Keep the state (pool, counters) of endpoints that stay; drop the others' idle connections.
+  std::vector<std::shared_ptr<EndpointState>> next;
+  next.reserve(endpoints.size());
+  for (const auto& r : endpoints) {
+    std::shared_ptr<EndpointState> kept;
+    for (auto& old : endpoints_)
+      if (old && old->ep == r) kept = std::move(old);
+    if (!kept) {
+      kept = std::make_shared<EndpointState>();
+      kept->ep = r;
+    }
+    next.push_back(std::move(kept));
+  }
+  for (auto& old : endpoints_) {
+    if (!old) continue;
+    old->removed = true;
+    metrics_.active_connections.add(-static_cast<int64_t>(old->idle.size()));
+    old->idle.clear();
+  }
+  endpoints_ = std::move(next);
+  total_weight_ = 0;
+  for (auto& e : endpoints_) total_weight_ += e->ep.weight;
+}
+
+std::shared_ptr<EndpointState> Cluster::pick(uint64_t random) {
+  if (endpoints_.empty()) return nullptr;
+  if (endpoints_.size() == 1) return endpoints_.front();
+  return cfg_.balancer == config::Balancer::least_request ? pick_least_request(random)
+                                                         : pick_round_robin();
+}
+
+// Smooth weighted round robin: every pick raises each endpoint by its weight and takes the
+// highest, which then drops by the total. Spreads heavy endpoints out instead of in bursts.
+std::shared_ptr<EndpointState> Cluster::pick_round_robin() {
+  EndpointState* best = nullptr;
+  size_t best_index = 0;
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    auto& e = *endpoints_[i];
+    e.current_weight += e.ep.weight;
+    if (!best || e.current_weight > best->current_weight) best = &e, best_index = i;
+  }
+  best->current_weight -= total_weight_;
+  return endpoints_[best_index];
+}
+
+// Power of two choices: two distinct endpoints at random, the one with fewer requests in flight
+// per unit of weight wins (ties go to the first).
+std::shared_ptr<EndpointState> Cluster::pick_least_request(uint64_t random) {
+  size_t n = endpoints_.size();
+  size_t a = random % n;
+  size_t b = (a + 1 + (random >> 32) % (n - 1)) % n;
+  const auto& ea = *endpoints_[a];
+  const auto& eb = *endpoints_[b];
+  uint64_t load_a = uint64_t{ea.active} * eb.ep.weight;
+  uint64_t load_b = uint64_t{eb.active} * ea.ep.weight;
+  return endpoints_[load_b < load_a ? b : a];
+}
+
+asio::awaitable<Acquired> Cluster::acquire(std::shared_ptr<EndpointState> ep, bool fresh) {
+  using namespace asio::experimental::awaitable_operators;
+
+  // Newest idle connection first: the likeliest to still be open on the other side.
+  if (!fresh && !ep->idle.empty()) {
+    auto conn = std::move(ep->idle.back());
+    ep->idle.pop_back();
+    conn->reused = true;
+    co_return Acquired{std::move(conn), AcquireError::none};
+  }
+
+  auto conn = std::make_unique<Connection>(io_);
+  conn->endpoint = ep;
+  asio::steady_timer timer(io_, cfg_.connect_timeout);
+  auto result = co_await (conn->socket.async_connect(ep->ep.address, kAwait) ||
+                          timer.async_wait(kAwait));
+  if (result.index() == 1) {
+    metrics_.connect_failures.inc();
+    co_return Acquired{nullptr, AcquireError::connect_timeout};
+  }
+  auto [ec] = std::get<0>(result);
+  if (ec) {
+    metrics_.connect_failures.inc();
+    co_return Acquired{nullptr, AcquireError::connect_failed};
+  }
+  conn->socket.set_option(tcp::no_delay(true), ec);
+  metrics_.active_connections.add(1);
+  co_return Acquired{std::move(conn), AcquireError::none};
+}
+
+void Cluster::release(std::unique_ptr<Connection> conn, bool reusable) {
+  auto& ep = *conn->endpoint;
+  if (reusable && !ep.removed && conn->rbuf.empty() && ep.idle.size() < cfg_.max_idle_per_endpoint) {
+    conn->idle_since = std::chrono::steady_clock::now();
+    ep.idle.push_back(std::move(conn));
+    return;
+  }
+  boost::system::error_code ec;
+  conn->socket.close(ec);
+  metrics_.active_connections.add(-1);
+}
+
+void Cluster::sweep_idle(std::chrono::steady_clock::time_point now, bool all) {
+  for (auto& ep : endpoints_) {
+    auto& idle = ep->idle;
+    size_t before = idle.size();
+    std::erase_if(idle, [&](const std::unique_ptr<Connection>& c) {
+      return all || now - c->idle_since >= cfg_.idle_timeout;
+    });
+    metrics_.active_connections.add(-static_cast<int64_t>(before - idle.size()));
+  }
+}
+
+std::vector<EndpointReport> Cluster::report() const {
+  std::vector<EndpointReport> out;
+  for (const auto& e : endpoints_)
+    out.push_back({e->ep.configured, e->ep.resolved, e->ep.weight, e->active, e->idle.size()});
+  return out;
+}
+
+}  // namespace basalt::upstream

@@ -1,0 +1,105 @@
+// An upstream cluster as one worker sees it: its endpoints, the balancer that picks one per
+// request, and the worker's keep-alive pool of connections to each endpoint.
+//
+// A Cluster belongs to one worker thread and is touched only there, so nothing in it is locked.
+// The main thread resolves DNS names (upstream/resolver.h) and hands a new endpoint list to each
+// worker with set_endpoints(), posted onto the worker's io_context.
+//
+//   upstream::Cluster users(io, cfg.upstreams[0], shard);
+//   users.set_endpoints(upstream::resolve(cfg.upstreams[0], &err));
+//   auto ep = users.pick(rng());
+//   auto [conn, error] = co_await users.acquire(ep);   // pooled or freshly connected
+//   ... exchange on conn->socket ...
+//   users.release(std::move(conn), reusable);
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/model.h"
+#include "observe/metrics.h"
+#include "upstream/resolver.h"
+
+namespace basalt::upstream {
+
+struct EndpointState;
+
+// One connection to an endpoint, owned by the request using it or by the endpoint's idle pool.
+struct Connection {
+  explicit Connection(boost::asio::io_context& io) : socket(io) {}
+  boost::asio::ip::tcp::socket socket;
+  std::string rbuf;    // bytes read but not parsed yet; kept with the connection
+  bool reused = false;  // came from the pool (may have been closed by the peer meanwhile)
+  std::chrono::steady_clock::time_point idle_since;
+  std::shared_ptr<EndpointState> endpoint;
+};
+
+struct EndpointState {
+  ResolvedEndpoint ep;
+  uint32_t active = 0;          // requests in flight on this worker
+  int64_t current_weight = 0;   // smooth weighted round robin state
+  bool removed = false;         // no longer in the cluster; connections are not pooled
+  std::vector<std::unique_ptr<Connection>> idle;
+};
+
+enum class AcquireError { none, connect_failed, connect_timeout };
+
+struct Acquired {
+  std::unique_ptr<Connection> conn;
+  AcquireError error = AcquireError::none;
+};
+
+// What admin shows for an endpoint (gathered on the worker's thread).
+struct EndpointReport {
+  std::string address;
+  std::string resolved;
+  uint32_t weight = 1;
+  uint32_t active = 0;
+  size_t idle = 0;
+};
+
+class Cluster {
+ public:
+  Cluster(boost::asio::io_context& io, const config::UpstreamConfig& cfg,
+          observe::UpstreamShard& metrics);
+  ~Cluster();
+
+  const std::string& name() const { return cfg_.name; }
+
+  // Replaces the endpoint list. Endpoints whose address stays keep their pool and counters.
+  void set_endpoints(const std::vector<ResolvedEndpoint>& endpoints);
+
+  // Picks an endpoint with the configured balancer; nullptr when the cluster has none.
+  // `random` is a fresh random number from the worker's generator.
+  std::shared_ptr<EndpointState> pick(uint64_t random);
+
+  // An idle pooled connection to `ep` if one is left, else a new one (bounded by the
+  // upstream's connect_timeout). `fresh` skips the pool (used to retry a stale connection).
+  boost::asio::awaitable<Acquired> acquire(std::shared_ptr<EndpointState> ep, bool fresh);
+
+  // Returns a connection after a request: pooled when `reusable` and the pool has room,
+  // closed otherwise.
+  void release(std::unique_ptr<Connection> conn, bool reusable);
+
+  // Closes pooled connections idle longer than the upstream's idle_timeout (or all of them).
+  void sweep_idle(std::chrono::steady_clock::time_point now, bool all);
+
+  std::vector<EndpointReport> report() const;
+
+ private:
+  std::shared_ptr<EndpointState> pick_round_robin();
+  std::shared_ptr<EndpointState> pick_least_request(uint64_t random);
+
+  boost::asio::io_context& io_;
+  const config::UpstreamConfig& cfg_;
+  observe::UpstreamShard& metrics_;
+  std::vector<std::shared_ptr<EndpointState>> endpoints_;
+  int64_t total_weight_ = 0;
+};
+
+}  // namespace basalt::upstream
