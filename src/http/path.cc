@@ -75,8 +75,8 @@ void pop_segment(std::string& out) {
 }  // namespace
 
 std::string_view path_error_name(PathError e) {
-  static constexpr std::string_view kNames[] = {"none", "not_origin_form",
-                                                "bad_percent_encoding", "bad_character"};
+  static constexpr std::string_view kNames[] = {"none", "not_origin_form", "bad_percent_encoding",
+                                                "bad_character"};
   return kNames[static_cast<size_t>(e)];
 }
 

@@ -84,8 +84,8 @@ TEST(NormalizeTarget, RefusesAFragmentAnywhere) {
 }
 
 TEST(NormalizeTarget, RefusesCharactersOutsidePchar) {
-  for (const char* bad : {"/a b", "/a\"b", "/a<b", "/a>b", "/a\\b", "/a^b", "/a`b", "/a{b",
-                          "/a|b", "/a}b", "/a\tb", "/a\x7f", "/a\x01", "/caf\xc3\xa9"}) {
+  for (const char* bad : {"/a b", "/a\"b", "/a<b", "/a>b", "/a\\b", "/a^b", "/a`b", "/a{b", "/a|b",
+                          "/a}b", "/a\tb", "/a\x7f", "/a\x01", "/caf\xc3\xa9"}) {
     EXPECT_EQ(error_of(bad), PathError::bad_character) << bad;
   }
   EXPECT_EQ(error_of(std::string_view("/a\0b", 4)), PathError::bad_character);
