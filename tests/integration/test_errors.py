@@ -1,0 +1,172 @@
+"""Local error replies: problem+json bodies for 404 / 502 / 504 that carry the request id and
+reveal nothing internal, and each rejection counted by reason on /metrics and in the access
+log."""
+
+import json
+import re
+import time
+import unittest
+
+import harness
+
+CONFIG = """
+workers: 2
+listeners:
+  - name: public
+    address: 127.0.0.1:0
+admin:
+  address: 127.0.0.1:0
+access_log: { path: stdout }
+upstreams:
+  - name: demo
+    endpoints: [ { address: "127.0.0.1:@a@" } ]
+  - name: dead
+    endpoints: [ { address: "127.0.0.1:@dead@" } ]
+    connect_timeout: 1s
+  - name: garbage
+    endpoints: [ { address: "127.0.0.1:@garbage@" } ]
+routes:
+  - name: api
+    match: { path_prefix: /api }
+    upstream: demo
+    timeout: 500ms
+  - name: dead
+    match: { path_prefix: /dead }
+    upstream: dead
+  - name: garbage
+    match: { path_prefix: /garbage }
+    upstream: garbage
+"""
+
+IPV4_RE = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+
+
+class ErrorRepliesTest(harness.GatewayCase):
+    DEMOS = ("a",)
+    CONFIG = CONFIG
+
+    @classmethod
+    def placeholders(cls):
+        cls.dead_port = harness.free_port()
+        cls.garbage = harness.GarbageUpstream()
+        cls.addClassCleanup(cls.garbage.stop)
+        return {"dead": cls.dead_port, "garbage": cls.garbage.port}
+
+    def assert_problem(self, r, status):
+        """r is a problem+json reply for `status` whose request_id matches x-request-id and
+        whose text names no address or port of ours."""
+        self.assertEqual(r.status, status, r)
+        self.assertTrue((r.header("content-type") or "").startswith("application/problem+json"),
+                        r)
+        problem = r.json()
+        self.assertEqual(problem.get("type"), "about:blank")
+        self.assertEqual(problem.get("status"), status)
+        self.assertIsInstance(problem.get("title"), str)
+        self.assertTrue(problem["title"])
+        self.assertIn("detail", problem)
+        rid = r.header("x-request-id")
+        self.assertRegex(rid or "", harness.REQUEST_ID_RE)
+        self.assertEqual(problem.get("request_id"), rid)
+        visible = json.dumps({k: v for k, v in problem.items() if k != "request_id"})
+        self.assertIsNone(IPV4_RE.search(visible), visible)
+        for port in (self.demos["a"].port, self.dead_port, self.garbage.port, self.gw.port):
+            self.assertNotIn(str(port), visible)
+        for word in ("127.0.0.1", "localhost", "errno", "boost", "asio"):
+            self.assertNotIn(word.lower(), visible.lower())
+        return problem
+
+    def access_reason(self, r):
+        return self.gw.wait_access_for(r.header("x-request-id"))
+
+    def test_no_route_is_404_problem(self):
+        r = self.gw.request("GET", "/nowhere")
+        self.assert_problem(r, 404)
+        rec = self.access_reason(r)
+        self.assertEqual((rec["status"], rec["reason"], rec["route"]), (404, "no_route", ""))
+
+    def test_head_no_route_is_404_without_body(self):
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("HEAD", "/nowhere"))
+            r = c.read_response(method="HEAD")
+            self.assertEqual(r.status, 404)
+            c.send(harness.request_bytes("GET", "/api/after-head"))
+            self.assertEqual(c.read_response().status, 200)
+
+    def test_connect_failure_is_502_problem(self):
+        r = self.gw.request("GET", "/dead/x")
+        self.assert_problem(r, 502)
+        rec = self.access_reason(r)
+        self.assertEqual((rec["status"], rec["reason"]), (502, "upstream_connect_failed"))
+
+    def test_upstream_closing_without_answer_is_502_problem(self):
+        r = self.gw.request("GET", "/api/x?drop=1")
+        self.assert_problem(r, 502)
+        self.assertEqual(self.access_reason(r)["reason"], "upstream_reset")
+
+    def test_upstream_answering_garbage_is_502_problem(self):
+        r = self.gw.request("GET", "/garbage/x")
+        self.assert_problem(r, 502)
+        self.assertEqual(self.access_reason(r)["reason"], "upstream_bad_response")
+
+    def test_upstream_slower_than_route_timeout_is_504_problem(self):
+        t0 = time.monotonic()
+        r = self.gw.request("GET", "/api/slow?delay=3000")
+        elapsed = time.monotonic() - t0
+        self.assert_problem(r, 504)
+        self.assertGreaterEqual(elapsed, 0.45)
+        self.assertLess(elapsed, 2.5)
+        self.assertEqual(self.access_reason(r)["reason"], "upstream_timeout")
+
+    def test_upstream_cut_mid_body_is_not_passed_off_as_complete(self):
+        # The head may already be on its way, so either a 502 or a truncated, closed response
+        # is right; a complete-looking response is not.
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("GET", "/api/x?drop=mid&size=100000"))
+            status, _, headers = c.read_head()
+            if status == 502:
+                return
+            self.assertEqual(status, 200)
+            length = dict((k.lower(), v) for k, v in headers).get("content-length")
+            closed, data = c.read_until_closed(10.0)
+            self.assertTrue(closed, "connection left open after a truncated body")
+            if length is not None:
+                self.assertLess(len(data), int(length))
+            else:  # chunked: the final zero-size chunk must never be sent
+                self.assertFalse(data.endswith(b"0\r\n\r\n"))
+
+    def test_error_connection_stays_usable_after_502_and_404(self):
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("GET", "/nowhere"))
+            self.assertEqual(c.read_response().status, 404)
+            c.send(harness.request_bytes("GET", "/dead/y"))
+            self.assertEqual(c.read_response().status, 502)
+            c.send(harness.request_bytes("GET", "/api/z"))
+            self.assertEqual(c.read_response().status, 200)
+
+    def test_rejections_are_counted_by_reason(self):
+        before = self.gw.metrics()
+        rids = []
+        for path in ("/nowhere", "/nowhere/2", "/dead/m", "/api/m?drop=1", "/api/m?delay=3000",
+                     "/garbage/m"):
+            rids.append(self.gw.request("GET", path).header("x-request-id"))
+        for rid in rids:
+            self.gw.wait_access_for(rid)
+        expected = {"no_route": 2, "upstream_connect_failed": 1, "upstream_reset": 1,
+                    "upstream_timeout": 1, "upstream_bad_response": 1}
+        for reason, n in expected.items():
+            want = before.get("basalt_rejections_total", reason=reason) + n
+            with self.subTest(reason=reason):
+                got = self.wait_metric("basalt_rejections_total", want, reason=reason)
+                self.assertEqual(got, want)
+
+    def test_upstream_connect_failures_are_counted(self):
+        before = self.gw.metrics().get("basalt_upstream_connect_failures_total", upstream="dead")
+        r = self.gw.request("GET", "/dead/count")
+        self.assertEqual(r.status, 502)
+        got = self.wait_metric("basalt_upstream_connect_failures_total", before + 1,
+                               upstream="dead")
+        self.assertGreaterEqual(got, before + 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

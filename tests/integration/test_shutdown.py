@@ -1,0 +1,137 @@
+"""Graceful shutdown on SIGTERM: readiness drops, listeners close, in-flight requests finish,
+idle connections do not hold the drain, drain_timeout bounds it, and the exit code is 0.
+
+Each test starts its own gateway, since each ends it."""
+
+import concurrent.futures
+import http.client
+import signal
+import socket
+import time
+import unittest
+
+import harness
+
+CONFIG = """
+workers: 2
+listeners:
+  - name: public
+    address: 127.0.0.1:0
+admin:
+  address: 127.0.0.1:0
+access_log: { path: stdout }
+limits:
+  drain_timeout: @drain@
+upstreams:
+  - name: demo
+    endpoints: [ { address: "127.0.0.1:@a@" } ]
+routes:
+  - name: all
+    match: { path_prefix: / }
+    upstream: demo
+"""
+
+
+def refuses_connections(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except (ConnectionRefusedError, ConnectionResetError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def admin_status(gw, path):
+    """Status of an admin GET, or None once the admin listener is gone."""
+    try:
+        return gw.admin(path, timeout=2).status
+    except (OSError, http.client.HTTPException):
+        return None
+
+
+class ShutdownTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        harness.require_binaries()
+        cls.demo = harness.Demo("a")
+        cls.addClassCleanup(cls.demo.stop)
+
+    def start(self, drain):
+        gw = harness.Gateway(harness.fill(CONFIG, a=self.demo.port, drain=drain))
+        self.addCleanup(gw.stop)
+        return gw
+
+    def in_flight(self, gw, pool, path):
+        """Starts a request and returns its future once the upstream is working on it."""
+        future = pool.submit(gw.request, "GET", path)
+
+        def active():
+            doc = gw.admin("/upstreams").json()
+            return sum(ep["active_requests"] for u in doc["upstreams"] for ep in u["endpoints"])
+        self.assertTrue(harness.wait_until(lambda: active() >= 1 or future.done()))
+        self.assertFalse(future.done(), "the slow request finished before the test could act")
+        return future
+
+    def test_sigterm_drains_in_flight_request_then_exits_zero(self):
+        gw = self.start("5s")
+        port = gw.port
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pending = self.in_flight(gw, pool, "/drain?delay=800")
+            gw.signal(signal.SIGTERM)
+
+            # Readiness must drop while the admin listener still answers.
+            saw_503 = harness.wait_until(lambda: admin_status(gw, "/ready") == 503, timeout=5)
+            self.assertTrue(saw_503, "/ready never answered 503 during the drain")
+            self.assertEqual(admin_status(gw, "/live"), 200)
+
+            # The public listener closes while the drain is still under way.
+            self.assertTrue(harness.wait_until(lambda: refuses_connections(port), timeout=5),
+                            "new connections still accepted during the drain")
+            self.assertFalse(pending.done(), "listener still open when the request finished")
+
+            r = pending.result(timeout=10)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["target"], "/drain?delay=800")
+        code = gw.wait(harness.STOP_TIMEOUT)
+        self.assertEqual(code, 0, gw.output_tail())
+        self.assertTrue(refuses_connections(port))
+
+    def test_idle_keep_alive_connection_does_not_hold_the_drain(self):
+        gw = self.start("10s")
+        with gw.raw() as c:
+            c.send(harness.request_bytes("GET", "/idle"))
+            self.assertEqual(c.read_response().status, 200)
+            t0 = time.monotonic()
+            gw.signal(signal.SIGTERM)
+            self.assertTrue(c.closed_within(5.0), "idle connection kept open during drain")
+        code = gw.wait(5.0)
+        self.assertLess(time.monotonic() - t0, 5.0)
+        self.assertEqual(code, 0, gw.output_tail())
+
+    def test_drain_timeout_bounds_shutdown(self):
+        gw = self.start("500ms")
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pending = self.in_flight(gw, pool, "/stuck?delay=8000")
+            t0 = time.monotonic()
+            gw.signal(signal.SIGTERM)
+            code = gw.wait(5.0)
+            elapsed = time.monotonic() - t0
+            self.assertIsNotNone(code, "still running long after drain_timeout")
+            self.assertLess(elapsed, 4.0)
+            self.assertEqual(code, 0, gw.output_tail())
+            # The abandoned request ends one way or another; it must not hang the client.
+            try:
+                pending.result(timeout=5)
+            except (OSError, http.client.HTTPException):
+                pass
+
+    def test_sigint_also_exits_cleanly(self):
+        gw = self.start("5s")
+        self.assertEqual(gw.request("GET", "/before").status, 200)
+        gw.signal(signal.SIGINT)
+        self.assertEqual(gw.wait(harness.STOP_TIMEOUT), 0, gw.output_tail())
+
+
+if __name__ == "__main__":
+    unittest.main()
