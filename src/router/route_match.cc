@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "http/path.h"
+
 namespace basalt::router {
 namespace {
 
@@ -45,9 +47,18 @@ bool prefix_matches(std::string_view prefix, std::string_view path) {
   return path.size() == prefix.size() || path[prefix.size()] == '/';
 }
 
+std::string canonical_path(std::string_view path) {
+  if (path.find('?') != std::string_view::npos) return std::string(path);
+  std::string out;
+  std::string_view query;
+  if (http::normalize_target(path, out, query) != http::PathError::none) return std::string(path);
+  return out;
+}
+
 std::string canonical_prefix(std::string_view prefix) {
-  while (prefix.size() > 1 && prefix.back() == '/') prefix.remove_suffix(1);
-  return prefix.empty() ? std::string("/") : std::string(prefix);
+  std::string out = prefix.empty() ? std::string("/") : canonical_path(prefix);
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
 }
 
 bool PathMatcher::matches(std::string_view path) const {
@@ -82,7 +93,7 @@ RouteMatcher RouteMatcher::compile(const config::RouteMatch& match) {
   RouteMatcher m;
 
   // Path matchers, in a fixed order so the shadow analysis sees them the same way.
-  if (match.path) m.paths.push_back({PathKind::exact, *match.path, nullptr});
+  if (match.path) m.paths.push_back({PathKind::exact, canonical_path(*match.path), nullptr});
   if (match.path_prefix)
     m.paths.push_back({PathKind::prefix, canonical_prefix(*match.path_prefix), nullptr});
   if (match.path_regex) {

@@ -27,7 +27,13 @@ bool prefix_matches(std::string_view prefix, std::string_view path);
 // Host patterns and header names are ASCII; configured ones are lower-cased once, here.
 std::string ascii_lower(std::string_view s);
 
-// A prefix as routes match it: trailing '/' dropped except for "/" itself; "" means "/".
+// A configured exact path in the form request paths take after http::normalize_target
+// ("/%7Euser/./a" becomes "/~user/a"), so a route matches what its author wrote. A path the
+// normalizer refuses, or one holding '?', is kept as written: no request path can equal it.
+std::string canonical_path(std::string_view path);
+
+// A configured prefix as routes match it: canonical_path, then trailing '/' dropped except
+// for "/" itself; "" means "/".
 std::string canonical_prefix(std::string_view prefix);
 
 enum class PathKind { exact, prefix, regex };

@@ -156,6 +156,18 @@ TEST(RouterTable, PrefixWithATrailingSlashMatchesLikeWithout) {
   EXPECT_EQ(r.get("h", "/usersx"), "none");
 }
 
+TEST(RouterTable, ConfiguredPathsAreNormalizedLikeRequestPaths) {
+  const Router r(config_of({
+      route("tilde").exact("/%7euser/./home"),
+      route("docs").prefix("/a//b/../docs/"),
+      route("odd").exact("/has space"),
+  }));
+  EXPECT_EQ(r.get("h", "/~user/home"), "tilde");
+  EXPECT_EQ(r.get("h", "/a/docs"), "docs");
+  EXPECT_EQ(r.get("h", "/a/docs/x"), "docs");
+  EXPECT_EQ(r.get("h", "/has%20space"), "none");
+}
+
 TEST(RouterTable, RootPrefixMatchesEverything) {
   const Router r(config_of({route("all").prefix("/")}));
   EXPECT_EQ(r.get("h", "/"), "all");

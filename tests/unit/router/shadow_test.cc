@@ -55,6 +55,11 @@ TEST(FindShadowed, RootPrefixCoversEveryPathIncludingRegexes) {
   EXPECT_TRUE(clean({route("x").prefix("/x"), route("none")}));
 }
 
+TEST(FindShadowed, ComparesConfiguredPathsInNormalizedForm) {
+  EXPECT_EQ(shadowed({route("a").prefix("/a/"), route("b").exact("/a/x/../%7ey")}), 1u);
+  EXPECT_EQ(shadowed({route("a").exact("/%7ey"), route("b").exact("/~y")}), 1u);
+}
+
 TEST(FindShadowed, NarrowPrefixDoesNotCoverARegex) {
   EXPECT_TRUE(clean({route("a").prefix("/x"), route("b").regex("/x/[0-9]+")}));
 }
