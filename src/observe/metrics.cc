@@ -25,7 +25,9 @@ constexpr std::array<std::string_view, static_cast<size_t>(Reject::kCount)> kRej
     "upstream_reset",
     "upstream_bad_response",
     "draining",
+    "too_many_connections",
 };
+static_assert(!kRejectNames.back().empty(), "every Reject needs its label value");
 
 // Captured during static initialization: as close to process start as this library can see.
 const uint64_t kProcessStartUs =

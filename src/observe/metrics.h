@@ -44,6 +44,7 @@ enum class Reject : uint8_t {
   upstream_reset,
   upstream_bad_response,
   draining,
+  too_many_connections,
   kCount
 };
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "config/model.h"
+#include "http/buffer.h"
 #include "observe/metrics.h"
 #include "upstream/resolver.h"
 
@@ -33,7 +34,7 @@ struct EndpointState;
 struct Connection {
   explicit Connection(boost::asio::io_context& io) : socket(io) {}
   boost::asio::ip::tcp::socket socket;
-  std::string rbuf;    // bytes read but not parsed yet; kept with the connection
+  http::ReadBuffer rbuf{16 * 1024};  // bytes read, not parsed yet; kept with the connection
   bool reused = false;  // came from the pool (may have been closed by the peer meanwhile)
   std::chrono::steady_clock::time_point idle_since;
   std::shared_ptr<EndpointState> endpoint;

@@ -1,0 +1,844 @@
+// The downstream connection coroutine: the request's path through the gateway.
+// See connection.h for the order of steps.
+#include "gateway/connection.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "gateway/worker.h"
+#include "http/buffer.h"
+#include "http/h1_parser.h"
+#include "http/path.h"
+#include "http/reply.h"
+#include "http/request_id.h"
+
+namespace basalt::gateway {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using observe::Reject;
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kReadChunk = 16 * 1024;
+
+// Hop-by-hop fields (RFC 9110 7.6.1) and the ones the gateway writes itself.
+bool is_hop_or_framing(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "connection", "keep-alive",        "proxy-connection", "te",
+      "trailer",    "transfer-encoding", "upgrade",          "content-length"};
+  for (auto n : kNames)
+    if (http::iequals(n, name)) return true;
+  return false;
+}
+
+bool listed(const std::vector<std::string_view>& names, std::string_view name) {
+  for (auto n : names)
+    if (http::iequals(n, name)) return true;
+  return false;
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+// Host without port, lower-cased; false if it holds characters a host cannot.
+bool host_for_routing(std::string_view host, std::string& out) {
+  out.clear();
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == std::string_view::npos) return false;
+    out.assign(host.substr(0, close + 1));
+    host.remove_prefix(close + 1);
+    if (!host.empty() && host.front() != ':') return false;
+    return true;
+  }
+  size_t colon = host.rfind(':');
+  std::string_view name = host.substr(0, colon);
+  if (colon != std::string_view::npos) {
+    std::string_view port = host.substr(colon + 1);
+    if (port.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+              c == '_' || (c >= 'A' && c <= 'Z') || c == '~' || c == '%';
+    if (!ok) return false;
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+  }
+  return true;
+}
+
+uint64_t micros_since(Clock::time_point t) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
+}
+
+// What one request did, for its metrics and access log line. Reused across requests.
+struct Exchange {
+  Clock::time_point start;
+  std::chrono::system_clock::time_point wall;
+  std::string request_id;
+  std::string method;
+  std::string path;
+  std::string_view query;
+  bool has_query = false;
+  std::string host;
+  std::string upstream_target;
+  int route = -1;
+  size_t slot = 0;  // metrics target slot: 0 = no upstream
+  std::string_view upstream;
+  std::string_view endpoint;
+  int status = 0;
+  std::optional<Reject> reject;
+  uint64_t bytes_in = 0, bytes_out = 0;
+  int64_t upstream_us = -1;
+  bool head_request = false;
+  bool close = false;  // close the client connection after this exchange
+
+  void reset() {
+    request_id.clear();
+    method.clear();
+    path.clear();
+    query = {};
+    has_query = false;
+    host.clear();
+    route = -1;
+    slot = 0;
+    upstream = endpoint = {};
+    status = 0;
+    reject.reset();
+    bytes_in = bytes_out = 0;
+    upstream_us = -1;
+    head_request = false;
+    close = false;
+  }
+};
+
+class ConnectionImpl final : public Connection {
+ public:
+  ConnectionImpl(Worker& w, tcp::socket s)
+      : w_(w),
+        socket_(std::move(s)),
+        watchdog_(w.io()),
+        parser_({w.runtime().cfg->limits.max_header_bytes,
+                 w.runtime().cfg->limits.max_header_count}) {}
+
+  void begin(std::list<std::unique_ptr<Connection>>::iterator self) {
+    self_ = self;
+    boost::system::error_code ec;
+    auto peer = socket_.remote_endpoint(ec);
+    if (!ec) {
+      client_ip_ = peer.address().to_string();
+      client_ = (peer.address().is_v6() ? "[" + client_ip_ + "]" : client_ip_) + ":" +
+                std::to_string(peer.port());
+    }
+    socket_.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(w_.io(), watch(), asio::detached);
+    asio::co_spawn(w_.io(), run(), asio::detached);
+  }
+
+  void drain() override {
+    close_after_ = true;
+    if (idle_) {
+      boost::system::error_code ec;
+      socket_.cancel(ec);
+    }
+  }
+
+ private:
+  // ---- deadlines ------------------------------------------------------------------------------
+
+  // One timer per connection. arm() only stores the deadline unless it is earlier than the one
+  // the timer waits for, so the common case (a later deadline) costs no timer operation.
+  void arm(std::chrono::milliseconds d) {
+    deadline_ = Clock::now() + d;
+    timed_out_ = false;
+    if (deadline_ < armed_) {
+      armed_ = deadline_;
+      watchdog_.cancel();
+    }
+  }
+
+  asio::awaitable<void> watch() {
+    while (!closed_) {
+      armed_ = deadline_;
+      watchdog_.expires_at(armed_);
+      co_await watchdog_.async_wait(kAwait);
+      if (closed_) break;
+      if (Clock::now() >= deadline_) {
+        timed_out_ = true;
+        deadline_ = Clock::time_point::max();
+        boost::system::error_code ec;
+        socket_.cancel(ec);
+        if (upstream_) upstream_->socket.cancel(ec);
+      }
+    }
+    watch_done_ = true;
+    if (run_done_) finish();
+  }
+
+  // Destroys this connection: nothing may touch a member after the call.
+  void finish() { w_.connection_closed(self_); }
+
+  // ---- the connection loop ----------------------------------------------------------------------
+
+  asio::awaitable<void> run() {
+    const auto& limits = w_.runtime().cfg->limits;
+    w_.metrics().active_downstream.add(1);
+    w_.metrics().downstream_connections.inc();
+
+    bool first = true;
+    while (!close_after_ || first) {
+      x_.reset();
+      parser_.start();
+      if (!co_await read_head(first ? limits.header_timeout : limits.idle_timeout)) break;
+      first = false;
+      co_await handle();
+      if (x_.close) break;
+    }
+
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
+    w_.metrics().active_downstream.add(-1);
+    closed_ = true;
+    watchdog_.cancel();
+    run_done_ = true;
+    if (watch_done_) finish();
+  }
+
+  // Reads until a complete head is buffered. False when the connection should just close
+  // (peer gone, idle timeout, drain, or a rejected head that has been answered).
+  asio::awaitable<bool> read_head(std::chrono::milliseconds first_wait) {
+    const auto& limits = w_.runtime().cfg->limits;
+    bool waiting_idle = in_.empty();
+    arm(waiting_idle ? first_wait : limits.header_timeout);
+    for (;;) {
+      if (!in_.empty()) {
+        auto r = parser_.parse_head(in_.view());
+        if (r.state == http::HeadState::done) {
+          x_.bytes_in += r.consumed;
+          head_size_ = r.consumed;
+          co_return true;
+        }
+        if (r.state == http::HeadState::failed) {
+          co_await reject_head(r.failure);
+          co_return false;
+        }
+      }
+      if (in_.empty() && close_after_) co_return false;
+
+      idle_ = in_.empty();
+      auto space = in_.space(kReadChunk);
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                      kAwait);
+      idle_ = false;
+      if (ec || n == 0) {
+        if (timed_out_ && !in_.empty()) {
+          start_exchange();
+          x_.reject = Reject::header_timeout;
+          x_.status = 408;
+          x_.close = true;
+          std::string out;
+          http::append_problem(out, 408, "request head not received in time", x_.request_id,
+                               true);
+          co_await write_client(out);
+          complete();
+        }
+        co_return false;
+      }
+      in_.commit(n);
+      w_.metrics().bytes_received.inc(n);
+      if (waiting_idle) {
+        waiting_idle = false;
+        x_.start = Clock::now();
+        arm(limits.header_timeout);
+      }
+    }
+  }
+
+  void start_exchange() {
+    if (x_.start == Clock::time_point{}) x_.start = Clock::now();
+    x_.wall = std::chrono::system_clock::now() -
+              std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() -
+                                                                              x_.start);
+    if (x_.request_id.empty()) http::generate_request_id(w_.random(), x_.request_id);
+  }
+
+  asio::awaitable<void> reject_head(const http::ParseFailure& f) {
+    start_exchange();
+    x_.status = f.status;
+    x_.reject = reject_from(f.reason);
+    x_.close = true;
+    std::string out;
+    http::append_problem(out, f.status, f.detail, x_.request_id, true);
+    co_await write_client(out);
+    complete();
+  }
+
+  static Reject reject_from(std::string_view reason) {
+    static constexpr std::pair<std::string_view, Reject> kMap[] = {
+        {"header_too_large", Reject::header_too_large},
+        {"too_many_headers", Reject::too_many_headers},
+        {"body_too_large", Reject::body_too_large},
+        {"unsupported_transfer_coding", Reject::unsupported_transfer_coding},
+        {"upstream_bad_response", Reject::upstream_bad_response},
+        {"upstream_reset", Reject::upstream_reset},
+    };
+    for (const auto& [name, r] : kMap)
+      if (name == reason) return r;
+    return Reject::bad_request;
+  }
+
+  // ---- one request ------------------------------------------------------------------------------
+
+  asio::awaitable<void> handle() {
+    if (x_.start == Clock::time_point{}) x_.start = Clock::now();
+    const auto& head = parser_.head();
+    x_.method.assign(head.method);
+    x_.head_request = head.method == "HEAD";
+    if (auto id = head.fields.find("x-request-id"); id && http::valid_request_id(*id))
+      x_.request_id.assign(*id);
+    start_exchange();
+    x_.close = !head.keep_alive || close_after_ || w_.draining();
+
+    std::string_view detail = prepare_target(head);
+    if (!detail.empty()) co_return co_await local_reply(400, Reject::bad_request, detail, true);
+
+    const Runtime& rt = w_.runtime();
+    x_.route = rt.table->match({head.method, x_.host, x_.path, &head.fields});
+    if (x_.route < 0)
+      co_return co_await local_reply(404, Reject::no_route, "no route matches the request",
+                                     head.body != http::BodyKind::none);
+
+    const RouteRuntime& route = rt.routes[static_cast<size_t>(x_.route)];
+    if (head.body == http::BodyKind::length && head.content_length > route.max_body_bytes)
+      co_return co_await local_reply(413, Reject::body_too_large, "request body too large", true);
+    parser_.set_body_limit(route.max_body_bytes);
+
+    if (route.cfg->direct_response) co_return co_await direct(route);
+    if (route.cfg->redirect) co_return co_await redirect(route);
+    co_await proxy(route);
+  }
+
+  // Fills x_.path, x_.query and x_.host from the target and Host; a non-empty detail on error.
+  std::string_view prepare_target(const http::RequestHead& head) {
+    std::string_view target = head.target;
+    std::string_view authority = head.host;
+    if (target.size() > 7 && (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://")) {
+      // absolute-form (RFC 9112 3.2.2): the target's authority replaces Host
+      size_t scheme_end = target.find("://") + 3;
+      size_t path_start = target.find_first_of("/?", scheme_end);
+      authority = target.substr(scheme_end, path_start - scheme_end);
+      target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+      if (!target.empty() && target.front() == '?') return "invalid request target";
+    }
+    std::string_view query;
+    if (http::normalize_target(target, x_.path, query) != http::PathError::none)
+      return "invalid request target";
+    x_.query = query;
+    x_.has_query = target.find('?') != std::string_view::npos;
+    if (!host_for_routing(authority, x_.host)) return "invalid Host";
+    return {};
+  }
+
+  asio::awaitable<void> direct(const RouteRuntime& route) {
+    const auto& d = *route.cfg->direct_response;
+    if (!co_await discard_body()) co_return;
+    x_.status = d.status;
+    out_.clear();
+    http::append_simple(out_, d.status, d.content_type, d.body, route.response_edit.append,
+                        x_.request_id, x_.close, x_.head_request);
+    co_await write_client(out_);
+    complete();
+  }
+
+  asio::awaitable<void> redirect(const RouteRuntime& route) {
+    const auto& r = *route.cfg->redirect;
+    if (!co_await discard_body()) co_return;
+    x_.status = r.status;
+    std::string extra = "Location: " + r.location;
+    if (r.keep_query && x_.has_query) extra += "?" + std::string(x_.query);
+    extra += "\r\n" + route.response_edit.append;
+    out_.clear();
+    http::append_simple(out_, r.status, "", "", extra, x_.request_id, x_.close, x_.head_request);
+    co_await write_client(out_);
+    complete();
+  }
+
+  // A local reply with a problem body; `close` when the request body will not be read.
+  asio::awaitable<void> local_reply(int status, Reject reason, std::string_view detail,
+                                    bool close) {
+    x_.status = status;
+    x_.reject = reason;
+    x_.close = x_.close || close;
+    out_.clear();
+    http::append_problem(out_, status, detail, x_.request_id, x_.close);
+    co_await write_client(out_);
+    complete();
+  }
+
+  // Reads and drops a request body small enough to keep the connection; false if it failed
+  // (the reply was sent).
+  asio::awaitable<bool> discard_body() {
+    in_.consume(head_size_);
+    head_size_ = 0;
+    if (parser_.head().body == http::BodyKind::none) co_return true;
+    std::string sink;
+    for (;;) {
+      auto r = parser_.parse_body(in_.view(), sink);
+      sink.clear();
+      in_.consume(r.consumed);
+      x_.bytes_in += r.consumed;
+      if (r.failed) {
+        co_await local_reply(r.failure.status, reject_from(r.failure.reason), r.failure.detail,
+                             true);
+        co_return false;
+      }
+      if (r.done) co_return true;
+      if (!co_await read_client()) {
+        x_.close = true;
+        co_return false;
+      }
+    }
+  }
+
+  // Reads more request bytes under the read deadline. False on EOF, error or timeout (x_ says
+  // which; nothing has been answered).
+  asio::awaitable<bool> read_client() {
+    arm(w_.runtime().cfg->limits.read_timeout);
+    auto space = in_.space(kReadChunk);
+    auto [ec, n] =
+        co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), kAwait);
+    if (ec || n == 0) {
+      if (timed_out_) x_.reject = Reject::read_timeout;
+      co_return false;
+    }
+    in_.commit(n);
+    w_.metrics().bytes_received.inc(n);
+    co_return true;
+  }
+
+  asio::awaitable<bool> write_client(std::string_view data) {
+    arm(w_.runtime().cfg->limits.read_timeout);
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(data), kAwait);
+    x_.bytes_out += n;
+    w_.metrics().bytes_sent.inc(n);
+    if (ec) x_.close = true;
+    co_return !ec;
+  }
+
+  // ---- proxying ---------------------------------------------------------------------------------
+
+  asio::awaitable<void> proxy(const RouteRuntime& route) {
+    const Runtime& rt = w_.runtime();
+    const auto& split = rt.table->split(x_.route);
+    size_t target = split.size() > 1 ? split.pick(static_cast<uint32_t>(
+                                           w_.random().next() % split.total()))
+                                     : 0;
+    size_t u = route.target_upstream[target];
+    auto& cluster = w_.cluster(u);
+    x_.slot = 1 + target;
+    x_.upstream = cluster.name();
+
+    auto ep = cluster.pick(w_.random().next());
+    if (!ep)
+      co_return co_await local_reply(502, Reject::upstream_connect_failed,
+                                     "no upstream endpoint available", body_pending());
+    x_.endpoint = ep->ep.resolved;
+
+    build_upstream_head(route);
+    in_.consume(head_size_);
+    head_size_ = 0;
+    if (parser_.head().expect_continue && parser_.head().body != http::BodyKind::none &&
+        in_.empty()) {
+      if (!co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return complete();
+    }
+
+    auto deadline = Clock::now() + route.cfg->timeout;
+    auto upstream_start = Clock::now();
+    ep->active++;
+    std::unique_ptr<upstream::Connection> conn;
+    Outcome outcome = Outcome::failed;
+    for (int attempt = 0; attempt < 2 && outcome != Outcome::ok; ++attempt) {
+      auto acquired = co_await cluster.acquire(ep, attempt > 0);
+      if (!acquired.conn) {
+        outcome = Outcome::failed;
+        upstream_failure(Reject::upstream_connect_failed, 502);
+        break;
+      }
+      conn = std::move(acquired.conn);
+      upstream_ = conn.get();
+      outcome = co_await exchange(route, *conn, deadline);
+      upstream_ = nullptr;
+      if (outcome == Outcome::stale) {
+        cluster.release(std::move(conn), false);
+        continue;
+      }
+    }
+    ep->active--;
+    x_.upstream_us = static_cast<int64_t>(micros_since(upstream_start));
+    w_.metrics().upstream(u).upstream_duration.observe_us(static_cast<uint64_t>(x_.upstream_us));
+
+    if (conn) cluster.release(std::move(conn), outcome == Outcome::ok && reusable_);
+    if (outcome != Outcome::ok && !response_started_) {
+      out_.clear();
+      x_.close = x_.close || body_pending();
+      http::append_problem(out_, x_.status, problem_detail(), x_.request_id, x_.close);
+      co_await write_client(out_);
+    } else if (outcome != Outcome::ok) {
+      x_.close = true;
+    }
+    complete();
+  }
+
+  enum class Outcome { ok, failed, stale };
+
+  bool body_pending() const { return !parser_.body_done(); }
+
+  std::string_view problem_detail() const {
+    switch (x_.reject.value_or(Reject::upstream_reset)) {
+      case Reject::upstream_timeout:
+        return "the upstream did not answer in time";
+      case Reject::upstream_connect_failed:
+        return "could not connect to the upstream";
+      case Reject::body_too_large:
+        return "request body too large";
+      case Reject::read_timeout:
+        return "request body not received in time";
+      case Reject::bad_request:
+        return "malformed request body";
+      default:
+        return "the upstream failed to answer";
+    }
+  }
+
+  void upstream_failure(Reject reason, int status) {
+    x_.reject = reason;
+    x_.status = status;
+  }
+
+  void build_upstream_head(const RouteRuntime& route) {
+    const auto& head = parser_.head();
+    const auto& edit = route.request_edit;
+    up_out_.clear();
+    up_out_.append(head.method);
+    up_out_.push_back(' ');
+    append_rewritten_path(route);
+    if (x_.has_query) {
+      up_out_.push_back('?');
+      up_out_.append(x_.query);
+    }
+    up_out_.append(" HTTP/1.1\r\n");
+
+    std::string_view forwarded_for;
+    for (const auto& f : head.fields.all()) {
+      if (is_hop_or_framing(f.name) || listed(head.connection_tokens, f.name) ||
+          http::iequals(f.name, "x-request-id") || http::iequals(f.name, "x-forwarded-proto") ||
+          http::iequals(f.name, "x-forwarded-host") || http::iequals(f.name, "expect") ||
+          edit.drops(f.name))
+        continue;
+      if (http::iequals(f.name, "x-forwarded-for")) {
+        forwarded_xff_.assign(forwarded_for.empty() ? "" : std::string(forwarded_for) + ", ");
+        forwarded_xff_.append(f.value);
+        forwarded_for = forwarded_xff_;
+        continue;
+      }
+      append_field(up_out_, f.name, f.value);
+    }
+    if (head.host.empty() && !x_.host.empty()) append_field(up_out_, "Host", x_.host);
+    up_out_.append("X-Forwarded-For: ");
+    if (!forwarded_for.empty()) {
+      up_out_.append(forwarded_for);
+      up_out_.append(", ");
+    }
+    up_out_.append(client_ip_);
+    up_out_.append("\r\nX-Forwarded-Proto: http\r\n");
+    if (!head.host.empty()) append_field(up_out_, "X-Forwarded-Host", head.host);
+    append_field(up_out_, "X-Request-Id", x_.request_id);
+    up_out_.append(edit.append);
+    if (head.body == http::BodyKind::chunked) {
+      up_out_.append("Transfer-Encoding: chunked\r\n");
+    } else if (head.body == http::BodyKind::length) {
+      up_out_.append("Content-Length: ");
+      http::append_decimal(up_out_, head.content_length);
+      up_out_.append("\r\n");
+    }
+    up_out_.append("\r\n");
+  }
+
+  void append_rewritten_path(const RouteRuntime& route) {
+    const auto& rewrite = route.cfg->rewrite_prefix;
+    const auto& prefix = route.cfg->match.path_prefix;
+    if (!rewrite || !prefix) return up_out_.append(x_.path), void();
+    std::string_view rest = x_.path;
+    if (*prefix != "/") rest.remove_prefix(std::min(prefix->size(), rest.size()));
+    size_t mark = up_out_.size();
+    up_out_.append(*rewrite);
+    if (!rest.empty()) {
+      if (up_out_.back() == '/' && rest.front() == '/') up_out_.pop_back();
+      up_out_.append(rest);
+    }
+    if (up_out_.size() == mark) up_out_.push_back('/');
+  }
+
+  // One attempt on one upstream connection: request out, response back to the client.
+  asio::awaitable<Outcome> exchange(const RouteRuntime& route, upstream::Connection& conn,
+                                    Clock::time_point deadline) {
+    const bool replayable = parser_.head().body == http::BodyKind::none;
+    response_started_ = false;
+    reusable_ = false;
+
+    // Request head plus whatever body is already buffered, in one write.
+    out_.assign(up_out_);
+    if (auto r = co_await pump_request_body(out_); !r) co_return Outcome::failed;
+    if (!co_await write_upstream(conn, out_, deadline))
+      co_return conn.reused && replayable && !timed_out_ ? Outcome::stale : timeout_or_reset();
+    while (!parser_.body_done()) {
+      out_.clear();
+      if (!co_await read_client()) {
+        x_.close = true;
+        x_.status = x_.reject == Reject::read_timeout ? 408 : 400;
+        if (!x_.reject) x_.reject = Reject::bad_request;
+        co_return Outcome::failed;
+      }
+      if (auto r = co_await pump_request_body(out_); !r) co_return Outcome::failed;
+      if (!co_await write_upstream(conn, out_, deadline)) co_return timeout_or_reset();
+    }
+
+    // Response head.
+    http::ResponseParser& rp = response_parser_;
+    bool got_bytes = false;
+    for (;;) {
+      rp.start(x_.head_request);
+      http::HeadResult hr;
+      for (;;) {
+        hr = conn.rbuf.empty() ? http::HeadResult{} : rp.parse_head(conn.rbuf.view());
+        if (hr.state != http::HeadState::need_more) break;
+        if (conn.rbuf.size() > 64 * 1024) {
+          hr.state = http::HeadState::failed;
+          break;
+        }
+        auto n = co_await read_upstream(conn, deadline);
+        if (n == 0) {
+          if (!got_bytes && conn.reused && replayable && !timed_out_) co_return Outcome::stale;
+          co_return timeout_or_reset();
+        }
+        got_bytes = true;
+      }
+      if (hr.state == http::HeadState::failed) {
+        upstream_failure(Reject::upstream_bad_response, 502);
+        co_return Outcome::failed;
+      }
+      int status = rp.head().status;
+      if (status >= 100 && status < 200 && status != 101) {
+        conn.rbuf.consume(hr.consumed);  // interim response: the gateway answered Expect itself
+        continue;
+      }
+      if (status == 101) {
+        upstream_failure(Reject::upstream_bad_response, 502);
+        co_return Outcome::failed;
+      }
+      co_return co_await forward_response(route, conn, hr.consumed, deadline);
+    }
+  }
+
+  Outcome timeout_or_reset() {
+    if (timed_out_)
+      upstream_failure(Reject::upstream_timeout, 504);
+    else
+      upstream_failure(Reject::upstream_reset, 502);
+    return Outcome::failed;
+  }
+
+  // Moves buffered request body bytes through the parser into `out`. False (with x_ filled)
+  // when the body is malformed or too large.
+  asio::awaitable<bool> pump_request_body(std::string& out) {
+    auto r = parser_.parse_body(in_.view(), out);
+    in_.consume(r.consumed);
+    x_.bytes_in += r.consumed;
+    if (r.failed) {
+      x_.reject = reject_from(r.failure.reason);
+      x_.status = r.failure.status;
+      x_.close = true;
+      co_return false;
+    }
+    co_return true;
+  }
+
+  asio::awaitable<bool> write_upstream(upstream::Connection& conn, std::string_view data,
+                                       Clock::time_point deadline) {
+    if (data.empty()) co_return true;
+    arm_until(deadline);
+    auto [ec, n] = co_await asio::async_write(conn.socket, asio::buffer(data), kAwait);
+    co_return !ec;
+  }
+
+  asio::awaitable<size_t> read_upstream(upstream::Connection& conn, Clock::time_point deadline) {
+    arm_until(deadline);
+    auto space = conn.rbuf.space(kReadChunk);
+    auto [ec, n] =
+        co_await conn.socket.async_read_some(asio::buffer(space.data(), space.size()), kAwait);
+    if (ec) co_return 0;
+    conn.rbuf.commit(n);
+    co_return n;
+  }
+
+  void arm_until(Clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    arm(left.count() > 0 ? left : std::chrono::milliseconds(0));
+  }
+
+  asio::awaitable<Outcome> forward_response(const RouteRuntime& route, upstream::Connection& conn,
+                                            size_t head_bytes, Clock::time_point deadline) {
+    const auto& rh = response_parser_.head();
+    const auto& req = parser_.head();
+    x_.status = rh.status;
+
+    // Framing towards the client.
+    bool chunked_out = false;
+    out_.clear();
+    out_.append("HTTP/1.1 ");
+    http::append_decimal(out_, static_cast<uint64_t>(rh.status));
+    out_.push_back(' ');
+    out_.append(rh.reason.empty() ? http::reason_phrase(rh.status) : rh.reason);
+    out_.append("\r\n");
+    for (const auto& f : rh.fields.all()) {
+      if (is_hop_or_framing(f.name) || listed(rh.connection_tokens, f.name) ||
+          http::iequals(f.name, "x-request-id") || route.response_edit.drops(f.name))
+        continue;
+      append_field(out_, f.name, f.value);
+    }
+    append_field(out_, "X-Request-Id", x_.request_id);
+    out_.append(route.response_edit.append);
+    switch (rh.body) {
+      case http::BodyKind::length:
+        out_.append("Content-Length: ");
+        http::append_decimal(out_, rh.content_length);
+        out_.append("\r\n");
+        break;
+      case http::BodyKind::chunked:
+      case http::BodyKind::until_close:
+        if (req.version == 11) {
+          out_.append("Transfer-Encoding: chunked\r\n");
+          chunked_out = true;
+        } else {
+          x_.close = true;
+        }
+        break;
+      case http::BodyKind::none:
+        if (auto cl = rh.fields.find("content-length"); cl && x_.head_request)
+          append_field(out_, "Content-Length", *cl);
+        else if (rh.status >= 200 && rh.status != 204 && rh.status != 304)
+          out_.append("Content-Length: 0\r\n");
+        break;
+    }
+    if (x_.close) out_.append("Connection: close\r\n");
+    out_.append("\r\n");
+    conn.rbuf.consume(head_bytes);
+    response_started_ = true;
+
+    // Body: whatever is buffered goes out with the head; then read, re-frame, write.
+    for (;;) {
+      auto r = response_parser_.parse_body(conn.rbuf.view(), out_, chunked_out);
+      conn.rbuf.consume(r.consumed);
+      if (r.failed) {
+        co_await write_client(out_);
+        upstream_failure(Reject::upstream_bad_response, x_.status);
+        co_return Outcome::failed;
+      }
+      if (r.done) break;
+      if (!out_.empty()) {
+        if (!co_await write_client(out_)) co_return Outcome::failed;
+        out_.clear();
+      }
+      if (co_await read_upstream(conn, deadline) == 0) {
+        if (!timed_out_ && rh.body == http::BodyKind::until_close) {
+          response_parser_.finish_at_eof(out_, chunked_out);
+          break;
+        }
+        co_await write_client(out_);
+        x_.reject = timed_out_ ? Reject::upstream_timeout : Reject::upstream_reset;
+        co_return Outcome::failed;
+      }
+    }
+    if (!co_await write_client(out_)) co_return Outcome::failed;
+    reusable_ = rh.keep_alive && response_parser_.body_done() && conn.rbuf.empty();
+    co_return Outcome::ok;
+  }
+
+  // ---- completion -------------------------------------------------------------------------------
+
+  // Metrics and the access log line for the finished exchange.
+  void complete() {
+    uint64_t us = micros_since(x_.start);
+    auto& m = w_.metrics();
+    size_t route_slot = x_.route >= 0 ? static_cast<size_t>(x_.route)
+                                      : w_.runtime().routes.size();
+    auto& rs = m.route(route_slot);
+    rs.count(x_.slot, x_.status);
+    rs.duration.observe_us(us);
+    if (x_.reject) m.rejected(*x_.reject).inc();
+
+    if (auto* log = w_.access_log()) {
+      observe::AccessRecord rec;
+      rec.time = x_.wall;
+      rec.request_id = x_.request_id;
+      rec.client = client_;
+      rec.method = x_.method;
+      rec.path = x_.path;
+      rec.route = x_.route >= 0 ? std::string_view(
+                                      w_.runtime().routes[static_cast<size_t>(x_.route)].cfg->name)
+                                : std::string_view();
+      rec.upstream = x_.upstream;
+      rec.endpoint = x_.endpoint;
+      rec.reason = x_.reject ? observe::reject_name(*x_.reject) : std::string_view();
+      rec.status = x_.status;
+      rec.bytes_in = x_.bytes_in;
+      rec.bytes_out = x_.bytes_out;
+      rec.duration_us = us;
+      rec.upstream_us = x_.upstream_us;
+      log->write(w_.index(), rec);
+    }
+    x_.start = {};
+  }
+
+  Worker& w_;
+  tcp::socket socket_;
+  asio::steady_timer watchdog_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::time_point armed_ = Clock::time_point::max();
+  bool timed_out_ = false;
+  bool closed_ = false, run_done_ = false, watch_done_ = false;
+  bool idle_ = false, close_after_ = false;
+  bool response_started_ = false, reusable_ = false;
+  std::list<std::unique_ptr<Connection>>::iterator self_;
+  std::string client_, client_ip_;
+  http::ReadBuffer in_;
+  http::RequestParser parser_;
+  http::ResponseParser response_parser_;
+  size_t head_size_ = 0;
+  Exchange x_;
+  std::string out_, up_out_, forwarded_xff_;
+  upstream::Connection* upstream_ = nullptr;
+};
+
+}  // namespace
+
+void Connection::start(Worker& worker, tcp::socket socket) {
+  auto owned = std::make_unique<ConnectionImpl>(worker, std::move(socket));
+  auto* c = owned.get();
+  c->begin(worker.track(std::move(owned)));
+}
+
+}  // namespace basalt::gateway

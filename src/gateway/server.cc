@@ -1,0 +1,228 @@
+// Process lifetime: start workers and admin, resolve DNS, drain on a signal. See server.h.
+#include "gateway/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "admin/admin.h"
+#include "gateway/worker.h"
+#include "net/listener.h"
+#include "observe/log.h"
+
+namespace basalt::gateway {
+namespace {
+
+namespace asio = boost::asio;
+namespace log = observe::log;
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+size_t worker_count(const config::Config& cfg) {
+  if (cfg.workers > 0) return cfg.workers;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+class Server {
+ public:
+  explicit Server(std::shared_ptr<const config::Config> cfg)
+      : cfg_(std::move(cfg)),
+        runtime_(Runtime::build(cfg_)),
+        metrics_(*cfg_, worker_count(*cfg_)) {}
+
+  int run() {
+    if (!open_access_log()) return 1;
+    for (size_t i = 0; i < worker_count(*cfg_); ++i)
+      workers_.push_back(std::make_unique<Worker>(i, runtime_, metrics_, access_log_.get()));
+    resolve_all(true);
+    if (!bind_listeners()) return 1;
+    if (!start_admin()) return 1;
+
+    for (auto& w : workers_) w->start();
+    ready_ = true;
+    log::info("gateway", "ready", {{"workers", static_cast<int64_t>(workers_.size())}});
+
+    asio::co_spawn(main_io_, wait_for_signal(), asio::detached);
+    asio::co_spawn(main_io_, refresh_dns(), asio::detached);
+    main_io_.run();
+
+    shutdown();
+    return 0;
+  }
+
+ private:
+  bool open_access_log() {
+    if (cfg_->access_log.path == "off") return true;
+    std::string err;
+    access_log_ = observe::AccessLog::open(cfg_->access_log.path, worker_count(*cfg_), &err);
+    if (!access_log_) {
+      log::error("gateway", "cannot open access log",
+                 {{"path", cfg_->access_log.path}, {"error", err}});
+      return false;
+    }
+    return true;
+  }
+
+  // Every worker gets its own socket per listener; the first one fixes the port when the
+  // config asks for port 0, the others bind that same port.
+  bool bind_listeners() {
+    for (const auto& l : cfg_->listeners) {
+      config::HostPort address = l.address;
+      for (auto& w : workers_) {
+        std::string err;
+        auto acceptor = net::listen(w->io(), address, &err);
+        if (!acceptor) {
+          log::error("listener", "cannot listen", {{"listener", l.name}, {"error", err}});
+          return false;
+        }
+        address.port = acceptor->local_endpoint().port();
+        if (w.get() == workers_.front().get())
+          log::info("listener", "listening",
+                    {{"listener", l.name}, {"address", net::format(acceptor->local_endpoint())}});
+        w->add_listener(l.name, std::move(*acceptor));
+      }
+    }
+    return true;
+  }
+
+  bool start_admin() {
+    if (!cfg_->admin.enabled) return true;
+    admin::Hooks hooks;
+    hooks.ready = [this] { return ready_.load(); };
+    hooks.metrics = [this] { return metrics_.render_prometheus(); };
+    hooks.config = [this] { return cfg_->redacted_json; };
+    hooks.upstreams = [this] { return upstreams_json(); };
+    std::string err;
+    admin_ = admin::Server::start(cfg_->admin, std::move(hooks), &err);
+    if (!admin_) {
+      log::error("admin", "cannot listen", {{"error", err}});
+      return false;
+    }
+    log::info("admin", "listening", {{"address", admin_->address()}});
+    return true;
+  }
+
+  // Endpoints and their state summed over workers (requests in flight, idle connections).
+  std::string upstreams_json() {
+    std::vector<std::vector<std::vector<upstream::EndpointReport>>> per_worker;
+    for (auto& w : workers_) per_worker.push_back(w->report_upstreams());
+    nlohmann::json ups = nlohmann::json::array();
+    for (size_t u = 0; u < cfg_->upstreams.size(); ++u) {
+      const auto& uc = cfg_->upstreams[u];
+      nlohmann::json eps = nlohmann::json::array();
+      if (!per_worker.empty() && per_worker[0].size() > u) {
+        for (size_t e = 0; e < per_worker[0][u].size(); ++e) {
+          const auto& first = per_worker[0][u][e];
+          uint64_t active = 0, idle = 0;
+          for (const auto& w : per_worker)
+            if (w.size() > u && w[u].size() > e) active += w[u][e].active, idle += w[u][e].idle;
+          eps.push_back({{"address", first.address},
+                         {"resolved", first.resolved},
+                         {"weight", first.weight},
+                         {"active_requests", active},
+                         {"idle_connections", idle}});
+        }
+      }
+      ups.push_back({{"name", uc.name},
+                     {"balancer", uc.balancer == config::Balancer::least_request
+                                      ? "least_request"
+                                      : "round_robin"},
+                     {"endpoints", eps}});
+    }
+    return nlohmann::json{{"upstreams", ups}}.dump(2) + "\n";
+  }
+
+  // Resolves every upstream (at start: all; later: only those naming hosts) and hands the
+  // result to every worker.
+  void resolve_all(bool initial) {
+    for (size_t u = 0; u < cfg_->upstreams.size(); ++u) {
+      const auto& uc = cfg_->upstreams[u];
+      if (!initial && !upstream::needs_dns(uc)) continue;
+      std::string err;
+      auto eps = upstream::resolve(uc, &err);
+      if (!err.empty())
+        log::warn("upstream", "resolution failed", {{"upstream", uc.name}, {"error", err}});
+      if (!initial && eps.empty()) continue;  // keep the last good list through a DNS outage
+      for (auto& w : workers_) w->post_endpoints(u, eps);
+    }
+  }
+
+  asio::awaitable<void> refresh_dns() {
+    config::Duration every{0};
+    for (const auto& u : cfg_->upstreams)
+      if (upstream::needs_dns(u) && (every.count() == 0 || u.dns_refresh < every))
+        every = u.dns_refresh;
+    if (every.count() == 0) co_return;
+    asio::steady_timer timer(main_io_);
+    while (!stopping_) {
+      timer.expires_after(every);
+      auto [ec] = co_await timer.async_wait(kAwait);
+      if (ec || stopping_) co_return;
+      resolve_all(false);
+    }
+  }
+
+  asio::awaitable<void> wait_for_signal() {
+    auto [ec, sig] = co_await signals_.async_wait(kAwait);
+    log::info("gateway", "draining", {{"signal", static_cast<int64_t>(sig)}});
+    stopping_ = true;
+    ready_ = false;
+    for (auto& w : workers_) w->begin_drain();
+    co_await wait_for_drain();
+    main_io_.stop();
+  }
+
+  // In-flight requests finish, bounded by drain_timeout; then whatever is left is cut.
+  asio::awaitable<void> wait_for_drain() {
+    auto deadline = std::chrono::steady_clock::now() + cfg_->limits.drain_timeout;
+    asio::steady_timer timer(main_io_);
+    for (;;) {
+      size_t open = 0;
+      for (auto& w : workers_) open += w->open_connections();
+      if (open == 0) co_return;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        log::warn("gateway", "drain timeout, closing connections",
+                  {{"open_connections", static_cast<int64_t>(open)}});
+        co_return;
+      }
+      timer.expires_after(std::chrono::milliseconds(25));
+      co_await timer.async_wait(kAwait);
+    }
+  }
+
+  void shutdown() {
+    for (auto& w : workers_) w->stop();
+    for (auto& w : workers_) w->join();
+    if (admin_) admin_->stop();
+    workers_.clear();
+    if (access_log_) access_log_->stop();
+    log::info("gateway", "stopped");
+  }
+
+  std::shared_ptr<const config::Config> cfg_;
+  std::shared_ptr<const Runtime> runtime_;
+  observe::Metrics metrics_;
+  std::unique_ptr<observe::AccessLog> access_log_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<admin::Server> admin_;
+  asio::io_context main_io_{1};
+  // Installed when the server is built, before any thread starts, so an early SIGTERM drains.
+  asio::signal_set signals_{main_io_, SIGTERM, SIGINT};
+  std::atomic<bool> ready_{false};
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+int run_server(std::shared_ptr<const config::Config> cfg) {
+  Server server(std::move(cfg));
+  return server.run();
+}
+
+}  // namespace basalt::gateway
