@@ -304,6 +304,10 @@ class ConnectionImpl final : public Connection {
 
   asio::awaitable<void> handle() {
     if (x_.start == Clock::time_point{}) x_.start = Clock::now();
+    // The head's views stay valid until the next read into in_; everything that needs them
+    // (routing, the upstream request head) runs before any body read.
+    in_.consume(head_size_);
+    head_size_ = 0;
     const auto& head = parser_.head();
     x_.method.assign(head.method);
     x_.head_request = head.method == "HEAD";
@@ -391,8 +395,6 @@ class ConnectionImpl final : public Connection {
   // Reads and drops a request body small enough to keep the connection; false if it failed
   // (the reply was sent).
   asio::awaitable<bool> discard_body() {
-    in_.consume(head_size_);
-    head_size_ = 0;
     if (parser_.head().body == http::BodyKind::none) co_return true;
     std::string sink;
     for (;;) {
@@ -458,8 +460,6 @@ class ConnectionImpl final : public Connection {
     x_.endpoint = ep->ep.resolved;
 
     build_upstream_head(route);
-    in_.consume(head_size_);
-    head_size_ = 0;
     if (parser_.head().expect_continue && parser_.head().body != http::BodyKind::none &&
         in_.empty()) {
       if (!co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return complete();

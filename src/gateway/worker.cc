@@ -50,8 +50,8 @@ void Worker::add_listener(std::string name, tcp::acceptor acceptor) {
 }
 
 void Worker::start() {
-  for (auto& l : listeners_) accept_loop(*l);
-  housekeeping();
+  for (auto& l : listeners_) asio::co_spawn(io_, accept_loop(*l), asio::detached);
+  asio::co_spawn(io_, housekeeping(), asio::detached);
   thread_ = std::thread([this] { io_.run(); });
 }
 
@@ -59,8 +59,10 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::accept_loop(Listener& l) {
-  auto loop = [this, &l]() -> asio::awaitable<void> {
+// A coroutine lambda would lose its captures when the lambda object dies, so the loops are
+// member coroutines taking what they need as parameters.
+asio::awaitable<void> Worker::accept_loop(Listener& l) {
+  {
     const uint32_t max_connections = runtime_->cfg->limits.max_connections;
     asio::steady_timer backoff(io_);
     while (!draining_) {
@@ -82,12 +84,11 @@ void Worker::accept_loop(Listener& l) {
       }
       Connection::start(*this, std::move(socket));
     }
-  };
-  asio::co_spawn(io_, loop(), asio::detached);
+  }
 }
 
-void Worker::housekeeping() {
-  auto loop = [this]() -> asio::awaitable<void> {
+asio::awaitable<void> Worker::housekeeping() {
+  {
     int ticks = 0;
     for (;;) {
       tick_.expires_after(kTick);
@@ -99,8 +100,7 @@ void Worker::housekeeping() {
         for (auto& c : clusters_) c->sweep_idle(now, false);
       }
     }
-  };
-  asio::co_spawn(io_, loop(), asio::detached);
+  }
 }
 
 std::list<std::unique_ptr<Connection>>::iterator Worker::track(std::unique_ptr<Connection> c) {

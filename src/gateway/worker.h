@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -67,8 +68,8 @@ class Worker {
     boost::asio::ip::tcp::acceptor acceptor;
   };
 
-  void accept_loop(Listener& l);
-  void housekeeping();
+  boost::asio::awaitable<void> accept_loop(Listener& l);
+  boost::asio::awaitable<void> housekeeping();
 
   size_t index_;
   boost::asio::io_context io_{1};
