@@ -48,7 +48,8 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::string* why)
     if (close == std::string_view::npos) return fail(why, "missing ']' after IPv6 address");
     host = text.substr(1, close - 1);
     std::string_view rest = text.substr(close + 1);
-    if (rest.empty() || rest.front() != ':') return fail(why, "missing port (expected [ipv6]:port)");
+    if (rest.empty() || rest.front() != ':')
+      return fail(why, "missing port (expected [ipv6]:port)");
     port = rest.substr(1);
     if (!valid_v6_host(host)) return fail(why, "invalid IPv6 address");
   } else {

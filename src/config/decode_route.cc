@@ -177,7 +177,9 @@ constexpr std::array<Key<DirectResponse>, 3> kDirectKeys{{
        assign(d.status, r.integer(e.value, e.key, 100, 599));
      }},
     {"body", false,
-     [](Reader& r, const Entry& e, DirectResponse& d) { assign(d.body, r.string(e.value, e.key)); }},
+     [](Reader& r, const Entry& e, DirectResponse& d) {
+       assign(d.body, r.string(e.value, e.key));
+     }},
     {"content_type", false,
      [](Reader& r, const Entry& e, DirectResponse& d) {
        assign(d.content_type, r.field_value(e.value, e.key));
@@ -300,8 +302,8 @@ void check_route(Reader& r, const RouteDraft& d) {
   const RouteConfig& route = d.route;
   std::string label = route.name.empty() ? "this route" : "route '" + route.name + "'";
   if (d.actions.empty())
-    r.error(route.pos, label + " has no action; set one of upstream, split, direct_response, " +
-                           "redirect");
+    r.error(route.pos,
+            label + " has no action; set one of upstream, split, direct_response, " + "redirect");
   if (d.actions.size() > 1)
     r.error(d.actions[1].second, label + " has more than one action ('" + d.actions[0].first +
                                      "' and '" + d.actions[1].first + "'); set exactly one");

@@ -44,7 +44,9 @@ void read_listeners(Reader& r, const Entry& e, Config& c) {
 
 constexpr std::array<Key<AdminConfig>, 2> kAdminKeys{{
     {"enabled", false,
-     [](Reader& r, const Entry& e, AdminConfig& a) { assign(a.enabled, r.boolean(e.value, e.key)); }},
+     [](Reader& r, const Entry& e, AdminConfig& a) {
+       assign(a.enabled, r.boolean(e.value, e.key));
+     }},
     {"address", false,
      [](Reader& r, const Entry& e, AdminConfig& a) {
        assign(a.address, r.address(e.value, e.key, /*allow_port_0=*/true));

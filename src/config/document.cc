@@ -32,10 +32,17 @@ class TreeBuilder {
       return out;
     }
     switch (node.Type()) {
-      case YAML::NodeType::Scalar: build_scalar(node, out); break;
-      case YAML::NodeType::Sequence: build_sequence(node, out, depth); break;
-      case YAML::NodeType::Map: build_map(node, out, depth); break;
-      default: break;  // Null and Undefined stay null
+      case YAML::NodeType::Scalar:
+        build_scalar(node, out);
+        break;
+      case YAML::NodeType::Sequence:
+        build_sequence(node, out, depth);
+        break;
+      case YAML::NodeType::Map:
+        build_map(node, out, depth);
+        break;
+      default:
+        break;  // Null and Undefined stay null
     }
     return out;
   }
@@ -56,9 +63,12 @@ class TreeBuilder {
   // Counts one more node; reports the first time a limit is crossed.
   bool within_limits(const SourcePos& pos, int depth) {
     if (over_limit_) return false;
-    if (++nodes_ > kMaxNodes) error(pos, "document too large after alias expansion");
-    else if (depth > kMaxDepth) error(pos, "values nested too deeply (a self-referring alias?)");
-    else return true;
+    if (++nodes_ > kMaxNodes)
+      error(pos, "document too large after alias expansion");
+    else if (depth > kMaxDepth)
+      error(pos, "values nested too deeply (a self-referring alias?)");
+    else
+      return true;
     over_limit_ = true;
     return false;
   }
@@ -210,7 +220,8 @@ Document parse_document(std::string_view yaml, const std::string& file, Expand m
 
 nlohmann::json to_json(const Value& value, bool redact) {
   switch (value.kind) {
-    case Value::Kind::null: return nullptr;
+    case Value::Kind::null:
+      return nullptr;
     case Value::Kind::scalar:
       if (redact && value.has_reference) return "<redacted>";
       return scalar_json(value);

@@ -28,8 +28,8 @@ struct Value {
   Kind kind = Kind::null;
   SourcePos pos;  // for a null map value, the position of its key
   // Scalars only.
-  std::string text;           // after ${...} expansion (as written under Expand::keep)
-  bool quoted = false;        // quoted, block or !!str: a string, never a number/bool/null
+  std::string text;            // after ${...} expansion (as written under Expand::keep)
+  bool quoted = false;         // quoted, block or !!str: a string, never a number/bool/null
   bool has_reference = false;  // contained ${...}: shown as "<redacted>"
   bool invalid = false;        // expansion failed and was reported; skip without new errors
   std::vector<Value> items;    // sequences, in file order
@@ -53,9 +53,9 @@ enum class Expand {
 };
 
 struct Document {
-  Value root;                       // null for an empty file
-  std::vector<Diagnostic> errors;   // syntax error, duplicate keys, failed expansions
-  bool parsed = false;              // false after a YAML syntax error: `root` is then empty
+  Value root;                      // null for an empty file
+  std::vector<Diagnostic> errors;  // syntax error, duplicate keys, failed expansions
+  bool parsed = false;             // false after a YAML syntax error: `root` is then empty
 };
 
 // Parses the first YAML document in `yaml`. `file` names the source in positions.

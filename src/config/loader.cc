@@ -25,8 +25,8 @@ void check_upstream_refs(Reader& r, const Config& cfg) {
   for (const auto& route : cfg.routes) {
     for (const auto& target : route.split) {
       if (target.upstream.empty() || known.count(target.upstream)) continue;
-      r.error(target.pos, "route '" + route.name + "' refers to unknown upstream '" +
-                              target.upstream + "'");
+      r.error(target.pos,
+              "route '" + route.name + "' refers to unknown upstream '" + target.upstream + "'");
     }
   }
 }

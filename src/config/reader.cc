@@ -22,10 +22,14 @@ bool is_tchar(char c) {
 
 std::string_view kind_name(Value::Kind k) {
   switch (k) {
-    case Value::Kind::null: return "empty";
-    case Value::Kind::scalar: return "a single value";
-    case Value::Kind::sequence: return "a list";
-    case Value::Kind::map: return "a mapping";
+    case Value::Kind::null:
+      return "empty";
+    case Value::Kind::scalar:
+      return "a single value";
+    case Value::Kind::sequence:
+      return "a list";
+    case Value::Kind::map:
+      return "a mapping";
   }
   return "";
 }
@@ -72,8 +76,8 @@ const std::string* Reader::scalar(const Value& v, std::string_view key) {
   if (v.is_null())
     error(v.pos, quote(key) + " has no value");
   else
-    error(v.pos, quote(key) + " must be a single value, but it is " +
-                     std::string(kind_name(v.kind)));
+    error(v.pos,
+          quote(key) + " must be a single value, but it is " + std::string(kind_name(v.kind)));
   return nullptr;
 }
 
@@ -176,8 +180,8 @@ std::optional<std::string> Reader::token(const Value& v, std::string_view key, C
   bool ok = !text->empty();
   for (char c : *text) ok = ok && is_tchar(c);
   if (!ok) {
-    error(v.pos, quote(key) + " must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)" +
-                     got(*text));
+    error(v.pos,
+          quote(key) + " must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)" + got(*text));
     return std::nullopt;
   }
   for (char& c : *text) {

@@ -47,12 +47,10 @@ class Reader {
   std::optional<std::string> string(const Value& v, std::string_view key);
   std::optional<std::string> nonempty_string(const Value& v, std::string_view key);
   std::optional<bool> boolean(const Value& v, std::string_view key);
-  std::optional<uint64_t> integer(const Value& v, std::string_view key, uint64_t min,
-                                  uint64_t max);
+  std::optional<uint64_t> integer(const Value& v, std::string_view key, uint64_t min, uint64_t max);
   // allow_zero: whether "0" is meaningful for this setting.
   std::optional<Duration> duration(const Value& v, std::string_view key, bool allow_zero);
-  std::optional<uint64_t> size(const Value& v, std::string_view key, uint64_t min,
-                               uint64_t max);
+  std::optional<uint64_t> size(const Value& v, std::string_view key, uint64_t min, uint64_t max);
   std::optional<HostPort> address(const Value& v, std::string_view key, bool allow_port_0);
   // An HTTP token (header name, method); lower- or upper-cased as asked.
   enum class Case { lower, upper };
@@ -71,7 +69,8 @@ class Reader {
     for (const auto& [word, value] : options)
       if (word == *text) return value;
     std::string allowed;
-    for (const auto& [word, value] : options) allowed += (allowed.empty() ? "" : ", ") + std::string(word);
+    for (const auto& [word, value] : options)
+      allowed += (allowed.empty() ? "" : ", ") + std::string(word);
     error(v.pos, "'" + std::string(key) + "' must be one of " + allowed + ", got '" + *text + "'");
     return std::nullopt;
   }
@@ -97,8 +96,8 @@ struct Key {
 // Decodes map `v` (described as `what` in messages) into `out` with `keys`: unknown keys
 // and missing required keys are reported; known keys are read in file order.
 template <class T, size_t N>
-void read_map(Reader& r, const Value& v, std::string_view what,
-              const std::array<Key<T>, N>& keys, T& out) {
+void read_map(Reader& r, const Value& v, std::string_view what, const std::array<Key<T>, N>& keys,
+              T& out) {
   if (!r.expect_map(v, what)) return;
   for (const Entry& e : v.entries) {
     const Key<T>* key = nullptr;
@@ -113,14 +112,14 @@ void read_map(Reader& r, const Value& v, std::string_view what,
     if (!k.required) continue;
     bool present = false;
     for (const Entry& e : v.entries) present = present || e.key == k.name;
-    if (!present) r.error(v.pos, "missing key '" + std::string(k.name) + "' in " + std::string(what));
+    if (!present)
+      r.error(v.pos, "missing key '" + std::string(k.name) + "' in " + std::string(what));
   }
 }
 
 // Decodes each item of sequence `v` with `read_item`, appending to `out`.
 template <class T, class F>
-void read_list(Reader& r, const Value& v, std::string_view key, std::vector<T>& out,
-               F read_item) {
+void read_list(Reader& r, const Value& v, std::string_view key, std::vector<T>& out, F read_item) {
   if (!r.expect_sequence(v, key)) return;
   for (const Value& item : v.items) {
     T decoded{};

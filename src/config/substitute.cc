@@ -36,8 +36,8 @@ std::optional<std::string> resolve(std::string_view body, const EnvLookup& looku
   } else if (fallback) {
     out += *fallback;
   } else {
-    return "environment variable '" + std::string(name) +
-           "' is not set (write ${" + std::string(name) + ":-default} to allow that)";
+    return "environment variable '" + std::string(name) + "' is not set (write ${" +
+           std::string(name) + ":-default} to allow that)";
   }
   return std::nullopt;
 }

@@ -22,8 +22,8 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view name
 std::optional<std::string> getenv_lookup(std::string_view name);
 
 struct Expansion {
-  std::string text;            // the scalar with every reference replaced
-  bool had_reference = false;  // at least one ${...} was expanded (an escape $${ is not one)
+  std::string text;                  // the scalar with every reference replaced
+  bool had_reference = false;        // at least one ${...} was expanded (an escape $${ is not one)
   std::optional<std::string> error;  // set on the first problem; `text` is then meaningless
 };
 

@@ -95,8 +95,7 @@ std::optional<Duration> parse_duration(std::string_view text) {
   uint64_t ms = 0;
   if (__builtin_mul_overflow(*whole, *scale, &ms) || __builtin_add_overflow(ms, *part, &ms))
     return std::nullopt;
-  if (ms > static_cast<uint64_t>(std::numeric_limits<Duration::rep>::max()))
-    return std::nullopt;
+  if (ms > static_cast<uint64_t>(std::numeric_limits<Duration::rep>::max())) return std::nullopt;
   return Duration{static_cast<Duration::rep>(ms)};
 }
 

@@ -20,7 +20,8 @@ TEST(LoaderErrors, MissingFileIsADiagnostic) {
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.config, nullptr);
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0].format(), "/nonexistent/basalt.yaml: cannot open: No such file or directory");
+  EXPECT_EQ(r.errors[0].format(),
+            "/nonexistent/basalt.yaml: cannot open: No such file or directory");
 }
 
 TEST(LoaderErrors, YamlSyntaxErrorIsOneDiagnosticAtTheParserMark) {
@@ -59,9 +60,9 @@ TEST(LoaderErrors, UnknownKeysAreReportedAndLoadingGoesOn) {
 }
 
 TEST(LoaderErrors, UnknownKeyInRoute) {
-  EXPECT_EQ(route_errors("  - name: r\n"           // 7
-                         "    upstream: u\n"       // 8
-                         "    timeuot: 5s\n"),     // 9
+  EXPECT_EQ(route_errors("  - name: r\n"        // 7
+                         "    upstream: u\n"    // 8
+                         "    timeuot: 5s\n"),  // 9
             Lines{"t.yaml:9:5: unknown key 'timeuot' in route"});
 }
 
@@ -258,17 +259,18 @@ TEST(LoaderErrors, HeaderMatchNeedsExactlyOnePredicate) {
 }
 
 TEST(LoaderErrors, WildcardHostsOnlyAsALeadingLabel) {
-  EXPECT_EQ(route_errors("  - name: r\n"
-                         "    upstream: u\n"
-                         "    match: { hosts: [ \"*example.com\", \"a.*.com\", \"*.\", ok.com ] }\n"),
-            (Lines{
-                "t.yaml:9:23: invalid host '*example.com': use a name like api.example.com or a "
-                "wildcard like *.example.com",
-                "t.yaml:9:39: invalid host 'a.*.com': use a name like api.example.com or a "
-                "wildcard like *.example.com",
-                "t.yaml:9:50: invalid host '*.': use a name like api.example.com or a wildcard "
-                "like *.example.com",
-            }));
+  EXPECT_EQ(
+      route_errors("  - name: r\n"
+                   "    upstream: u\n"
+                   "    match: { hosts: [ \"*example.com\", \"a.*.com\", \"*.\", ok.com ] }\n"),
+      (Lines{
+          "t.yaml:9:23: invalid host '*example.com': use a name like api.example.com or a "
+          "wildcard like *.example.com",
+          "t.yaml:9:39: invalid host 'a.*.com': use a name like api.example.com or a "
+          "wildcard like *.example.com",
+          "t.yaml:9:50: invalid host '*.': use a name like api.example.com or a wildcard "
+          "like *.example.com",
+      }));
 }
 
 TEST(LoaderErrors, HeaderValuesMayNotSplitTheMessage) {
@@ -329,10 +331,11 @@ TEST(LoaderErrors, SelfReferringAliasIsRefusedNotFollowed) {
 
 TEST(LoaderErrors, ErrorsComeInFileOrderAcrossSections) {
   // The unknown upstream (line 2) is found after decoding but reported before line 4.
-  auto lines = errors("listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
-                      "routes: [ { name: r, upstream: nope } ]\n"
-                      "upstreams:\n"
-                      "  - { name: u, endpoints: [] }\n");
+  auto lines = errors(
+      "listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
+      "routes: [ { name: r, upstream: nope } ]\n"
+      "upstreams:\n"
+      "  - { name: u, endpoints: [] }\n");
   EXPECT_EQ(lines, (Lines{"t.yaml:2:32: route 'r' refers to unknown upstream 'nope'",
                           "t.yaml:4:27: 'endpoints' must have at least one endpoint"}));
 }

@@ -193,12 +193,13 @@ TEST(Loader, OtherActionsLandInTheModel) {
 }
 
 TEST(Loader, DefaultsFillEverythingNotWritten) {
-  auto cfg = load_ok("listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
-                     "upstreams: [ { name: u, endpoints: [ { address: h:1 } ] } ]\n"
-                     "routes:\n"
-                     "  - { name: r, upstream: u }\n"
-                     "  - { name: d, direct_response: {} }\n"
-                     "  - { name: m, redirect: { location: /x } }\n");
+  auto cfg = load_ok(
+      "listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
+      "upstreams: [ { name: u, endpoints: [ { address: h:1 } ] } ]\n"
+      "routes:\n"
+      "  - { name: r, upstream: u }\n"
+      "  - { name: d, direct_response: {} }\n"
+      "  - { name: m, redirect: { location: /x } }\n");
   ASSERT_TRUE(cfg);
   EXPECT_EQ(cfg->workers, 0u);
   EXPECT_TRUE(cfg->admin.enabled);
@@ -235,8 +236,9 @@ TEST(Loader, DefaultsFillEverythingNotWritten) {
 }
 
 TEST(Loader, PathPrefixKeepsALoneSlash) {
-  auto cfg = load_ok("listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
-                     "routes: [ { name: r, match: { path_prefix: / }, direct_response: {} } ]\n");
+  auto cfg = load_ok(
+      "listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
+      "routes: [ { name: r, match: { path_prefix: / }, direct_response: {} } ]\n");
   ASSERT_TRUE(cfg);
   EXPECT_EQ(cfg->routes[0].match.path_prefix, "/");
 }
@@ -246,13 +248,14 @@ TEST(Loader, EnvironmentIsSubstitutedBeforeConversion) {
   setenv("BASALT_TEST_WORKERS", "3", 1);
   setenv("BASALT_TEST_EMPTY", "", 1);
   unsetenv("BASALT_TEST_UNSET");
-  auto cfg = load_ok("workers: ${BASALT_TEST_WORKERS}\n"
-                     "listeners: [ { name: l, address: \"${BASALT_TEST_ADDR}\" } ]\n"
-                     "limits: { idle_timeout: \"${BASALT_TEST_UNSET:-5}s\" }\n"
-                     "access_log: { path: \"${BASALT_TEST_EMPTY:-off}\" }\n"
-                     "routes:\n"
-                     "  - name: r\n"
-                     "    direct_response: { body: \"price: $${NOT_A_VAR}\" }\n");
+  auto cfg = load_ok(
+      "workers: ${BASALT_TEST_WORKERS}\n"
+      "listeners: [ { name: l, address: \"${BASALT_TEST_ADDR}\" } ]\n"
+      "limits: { idle_timeout: \"${BASALT_TEST_UNSET:-5}s\" }\n"
+      "access_log: { path: \"${BASALT_TEST_EMPTY:-off}\" }\n"
+      "routes:\n"
+      "  - name: r\n"
+      "    direct_response: { body: \"price: $${NOT_A_VAR}\" }\n");
   ASSERT_TRUE(cfg);
   EXPECT_EQ(cfg->workers, 3u);
   EXPECT_EQ(cfg->listeners[0].address.port, 8181);
@@ -263,12 +266,13 @@ TEST(Loader, EnvironmentIsSubstitutedBeforeConversion) {
 
 TEST(Loader, RedactedJsonHidesEverySubstitutedValue) {
   setenv("BASALT_TEST_SECRET", "hunter2", 1);
-  auto cfg = load_ok("listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
-                     "routes:\n"
-                     "  - name: r\n"
-                     "    direct_response: { status: 200, body: \"${BASALT_TEST_SECRET}\" }\n"
-                     "    request_headers: { set: { authorization: \"Bearer ${BASALT_TEST_SECRET}\" } }\n"
-                     "    timeout: 1.5s\n");
+  auto cfg = load_ok(
+      "listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
+      "routes:\n"
+      "  - name: r\n"
+      "    direct_response: { status: 200, body: \"${BASALT_TEST_SECRET}\" }\n"
+      "    request_headers: { set: { authorization: \"Bearer ${BASALT_TEST_SECRET}\" } }\n"
+      "    timeout: 1.5s\n");
   ASSERT_TRUE(cfg);
   EXPECT_EQ(cfg->routes[0].direct_response->body, "hunter2");
   EXPECT_EQ(cfg->redacted_json.find("hunter2"), std::string::npos);

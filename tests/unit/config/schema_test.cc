@@ -115,14 +115,14 @@ TEST_F(SchemaTest, AcceptsWhatTheLoaderAccepts) {
 
 TEST_F(SchemaTest, RefusesWhatTheLoaderRefusesForItsShape) {
   const std::string docs[] = {
-      "upstreams: []\n",                                        // no listeners
-      "listeners: []\n",                                        // empty listeners
-      with("colour: red\n"),                                    // unknown top-level key
-      with("routes: [ { name: r, upstream: u, timeuot: 1s } ]\n"),  // unknown route key
-      with("routes: [ { name: r } ]\n"),                        // no action
+      "upstreams: []\n",                                                    // no listeners
+      "listeners: []\n",                                                    // empty listeners
+      with("colour: red\n"),                                                // unknown top-level key
+      with("routes: [ { name: r, upstream: u, timeuot: 1s } ]\n"),          // unknown route key
+      with("routes: [ { name: r } ]\n"),                                    // no action
       with("routes: [ { name: r, upstream: u, direct_response: {} } ]\n"),  // two actions
-      with("routes: [ { name: r, split: [] } ]\n"),             // empty split
-      with("routes: [ { name: r, upstream: u, timeout: 15 } ]\n"),   // duration without unit
+      with("routes: [ { name: r, split: [] } ]\n"),                         // empty split
+      with("routes: [ { name: r, upstream: u, timeout: 15 } ]\n"),          // duration without unit
       with("routes: [ { name: r, upstream: u, max_body_bytes: 1MB } ]\n"),  // decimal unit
       with("routes: [ { name: r, upstream: u, rewrite: { path_prefix: /b } } ]\n"),
       with("routes: [ { name: r, upstream: u, match: { path: /a, path_prefix: /b } } ]\n"),
@@ -131,7 +131,7 @@ TEST_F(SchemaTest, RefusesWhatTheLoaderRefusesForItsShape) {
       with("routes: [ { name: r, upstream: u, match: { hosts: [ \"a.*.com\" ] } } ]\n"),
       with("routes: [ { name: r, redirect: { location: /x, status: 200 } } ]\n"),
       with("routes: [ { name: r, direct_response: { status: 600 } } ]\n"),
-      with("admin: { address: localhost }\n"),                  // missing port
+      with("admin: { address: localhost }\n"),  // missing port
       "listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
       "upstreams: [ { name: v, endpoints: [] } ]\n",
       with("log: { level: loud }\n"),

@@ -127,8 +127,7 @@ TEST(FormatHostPort, BracketsIPv6) {
 
 TEST(DiagnosticFormat, NamesFileLineAndColumn) {
   EXPECT_EQ((Diagnostic{SourcePos{"a.yaml", 3, 7}, "bad"}).format(), "a.yaml:3:7: bad");
-  EXPECT_EQ((Diagnostic{SourcePos{"a.yaml", 0, 0}, "cannot open"}).format(),
-            "a.yaml: cannot open");
+  EXPECT_EQ((Diagnostic{SourcePos{"a.yaml", 0, 0}, "cannot open"}).format(), "a.yaml: cannot open");
 }
 
 }  // namespace
