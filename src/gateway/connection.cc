@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/forward.h"
 #include "gateway/worker.h"
 #include "http/buffer.h"
 #include "http/h1_parser.h"
@@ -28,29 +29,6 @@ using Clock = std::chrono::steady_clock;
 using observe::Reject;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 16 * 1024;
-
-// Hop-by-hop fields (RFC 9110 7.6.1) and the ones the gateway writes itself.
-bool is_hop_or_framing(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive",        "proxy-connection", "te",
-      "trailer",    "transfer-encoding", "upgrade",          "content-length"};
-  for (auto n : kNames)
-    if (http::iequals(n, name)) return true;
-  return false;
-}
-
-bool listed(const std::vector<std::string_view>& names, std::string_view name) {
-  for (auto n : names)
-    if (http::iequals(n, name)) return true;
-  return false;
-}
-
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name);
-  out.append(": ");
-  out.append(value);
-  out.append("\r\n");
-}
 
 // Host without port, lower-cased; false if it holds characters a host cannot.
 bool host_for_routing(std::string_view host, std::string& out) {
@@ -529,67 +507,23 @@ class ConnectionImpl final : public Connection {
   }
 
   void build_upstream_head(const RouteRuntime& route) {
-    const auto& head = parser_.head();
-    const auto& edit = route.request_edit;
     up_out_.clear();
-    up_out_.append(head.method);
-    up_out_.push_back(' ');
-    append_rewritten_path(route);
-    if (x_.has_query) {
-      up_out_.push_back('?');
-      up_out_.append(x_.query);
-    }
-    up_out_.append(" HTTP/1.1\r\n");
-
-    std::string_view forwarded_for;
-    for (const auto& f : head.fields.all()) {
-      if (is_hop_or_framing(f.name) || listed(head.connection_tokens, f.name) ||
-          http::iequals(f.name, "x-request-id") || http::iequals(f.name, "x-forwarded-proto") ||
-          http::iequals(f.name, "x-forwarded-host") || http::iequals(f.name, "expect") ||
-          edit.drops(f.name))
-        continue;
-      if (http::iequals(f.name, "x-forwarded-for")) {
-        forwarded_xff_.assign(forwarded_for.empty() ? "" : std::string(forwarded_for) + ", ");
-        forwarded_xff_.append(f.value);
-        forwarded_for = forwarded_xff_;
-        continue;
-      }
-      append_field(up_out_, f.name, f.value);
-    }
-    if (head.host.empty() && !x_.host.empty()) append_field(up_out_, "Host", x_.host);
-    up_out_.append("X-Forwarded-For: ");
-    if (!forwarded_for.empty()) {
-      up_out_.append(forwarded_for);
-      up_out_.append(", ");
-    }
-    up_out_.append(client_ip_);
-    up_out_.append("\r\nX-Forwarded-Proto: http\r\n");
-    if (!head.host.empty()) append_field(up_out_, "X-Forwarded-Host", head.host);
-    append_field(up_out_, "X-Request-Id", x_.request_id);
-    up_out_.append(edit.append);
-    if (head.body == http::BodyKind::chunked) {
-      up_out_.append("Transfer-Encoding: chunked\r\n");
-    } else if (head.body == http::BodyKind::length) {
-      up_out_.append("Content-Length: ");
-      http::append_decimal(up_out_, head.content_length);
-      up_out_.append("\r\n");
-    }
-    up_out_.append("\r\n");
-  }
-
-  void append_rewritten_path(const RouteRuntime& route) {
+    std::string_view path = x_.path;
     const auto& rewrite = route.cfg->rewrite_prefix;
     const auto& prefix = route.cfg->match.path_prefix;
-    if (!rewrite || !prefix) return up_out_.append(x_.path), void();
-    std::string_view rest = x_.path;
-    if (*prefix != "/") rest.remove_prefix(std::min(prefix->size(), rest.size()));
-    size_t mark = up_out_.size();
-    up_out_.append(*rewrite);
-    if (!rest.empty()) {
-      if (up_out_.back() == '/' && rest.front() == '/') up_out_.pop_back();
-      up_out_.append(rest);
+    if (rewrite && prefix) {
+      x_.upstream_target.clear();
+      append_rewritten_path(x_.upstream_target, x_.path, *prefix, *rewrite);
+      path = x_.upstream_target;
     }
-    if (up_out_.size() == mark) up_out_.push_back('/');
+    append_upstream_request(up_out_, parser_.head(),
+                            {.path = path,
+                             .query = x_.query,
+                             .has_query = x_.has_query,
+                             .client_ip = client_ip_,
+                             .request_id = x_.request_id,
+                             .routed_host = x_.host,
+                             .edit = &route.request_edit});
   }
 
   // One attempt on one upstream connection: request out, response back to the client.
@@ -705,46 +639,14 @@ class ConnectionImpl final : public Connection {
     const auto& req = parser_.head();
     x_.status = rh.status;
 
-    // Framing towards the client.
-    bool chunked_out = false;
     out_.clear();
-    out_.append("HTTP/1.1 ");
-    http::append_decimal(out_, static_cast<uint64_t>(rh.status));
-    out_.push_back(' ');
-    out_.append(rh.reason.empty() ? http::reason_phrase(rh.status) : rh.reason);
-    out_.append("\r\n");
-    for (const auto& f : rh.fields.all()) {
-      if (is_hop_or_framing(f.name) || listed(rh.connection_tokens, f.name) ||
-          http::iequals(f.name, "x-request-id") || route.response_edit.drops(f.name))
-        continue;
-      append_field(out_, f.name, f.value);
-    }
-    append_field(out_, "X-Request-Id", x_.request_id);
-    out_.append(route.response_edit.append);
-    switch (rh.body) {
-      case http::BodyKind::length:
-        out_.append("Content-Length: ");
-        http::append_decimal(out_, rh.content_length);
-        out_.append("\r\n");
-        break;
-      case http::BodyKind::chunked:
-      case http::BodyKind::until_close:
-        if (req.version == 11) {
-          out_.append("Transfer-Encoding: chunked\r\n");
-          chunked_out = true;
-        } else {
-          x_.close = true;
-        }
-        break;
-      case http::BodyKind::none:
-        if (auto cl = rh.fields.find("content-length"); cl && x_.head_request)
-          append_field(out_, "Content-Length", *cl);
-        else if (rh.status >= 200 && rh.status != 204 && rh.status != 304)
-          out_.append("Content-Length: 0\r\n");
-        break;
-    }
-    if (x_.close) out_.append("Connection: close\r\n");
-    out_.append("\r\n");
+    ClientResponse info{.request_id = x_.request_id,
+                        .edit = &route.response_edit,
+                        .head_request = x_.head_request,
+                        .client_version = req.version,
+                        .close = x_.close};
+    bool chunked_out = append_client_response(out_, rh, info);
+    x_.close = info.close;
     conn.rbuf.consume(head_bytes);
     response_started_ = true;
 
@@ -829,7 +731,7 @@ class ConnectionImpl final : public Connection {
   http::ResponseParser response_parser_;
   size_t head_size_ = 0;
   Exchange x_;
-  std::string out_, up_out_, forwarded_xff_;
+  std::string out_, up_out_;
   upstream::Connection* upstream_ = nullptr;
 };
 
