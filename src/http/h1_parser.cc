@@ -14,6 +14,8 @@ using bsv = boost::beast::string_view;
 
 constexpr ParseFailure kMalformed{400, "bad_request", "malformed request"};
 constexpr ParseFailure kBadResponse{502, "upstream_bad_response", "malformed upstream response"};
+constexpr ParseFailure kBodyTooLarge{413, "body_too_large", "request body too large"};
+constexpr size_t kMaxResponseHead = 64 * 1024;
 
 bool is_tchar(unsigned char c) {
   static constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
@@ -128,6 +130,8 @@ class BeastRequest final : public bhttp::basic_parser<true> {
 
   void on_field_impl(bhttp::field f, bsv name, bsv value,
                      error_code& ec) override {
+    // Trailer fields are dropped: they would view into a later buffer than the head's.
+    if (is_header_done()) return;
     head->fields.add(name, value);
     switch (f) {
       case bhttp::field::host:
@@ -219,6 +223,7 @@ class BeastResponse final : public bhttp::basic_parser<false> {
 
   void on_field_impl(bhttp::field f, bsv name, bsv value,
                      error_code&) override {
+    if (is_header_done()) return;  // a trailer field: dropped, as for requests
     head->fields.add(name, value);
     if (f == bhttp::field::connection)
       read_connection_field(*head, value, conn_close, conn_keep);
@@ -331,6 +336,7 @@ struct RequestParser::Impl {
   RequestHead head;
   std::optional<BeastRequest> beast;
   std::string* sink = nullptr;
+  bool length_over_limit = false;
 };
 
 RequestParser::RequestParser(RequestLimits limits) : impl_(std::make_unique<Impl>(limits)) {}
@@ -339,6 +345,7 @@ RequestParser::~RequestParser() = default;
 void RequestParser::start() {
   impl_->scanner.reset();
   impl_->head.clear();
+  impl_->length_over_limit = false;
   auto& p = impl_->beast.emplace();
   p.head = &impl_->head;
   p.header_limit(impl_->limits.max_header_bytes + 4);
@@ -364,7 +371,14 @@ HeadResult RequestParser::parse_head(std::string_view in) {
 
 const RequestHead& RequestParser::head() const { return impl_->head; }
 
-void RequestParser::set_body_limit(uint64_t limit) { impl_->beast->body_limit(limit); }
+// Beast compares a Content-Length with its body limit only while reading the head, before the
+// route (and so the limit) is known; a length body is checked here instead. Chunked bodies are
+// checked by Beast chunk by chunk.
+void RequestParser::set_body_limit(uint64_t limit) {
+  impl_->length_over_limit =
+      impl_->head.body == BodyKind::length && impl_->head.content_length > limit;
+  impl_->beast->body_limit(limit);
+}
 
 BodyResult RequestParser::parse_body(std::string_view in, std::string& out) {
   auto& p = *impl_->beast;
@@ -373,13 +387,18 @@ BodyResult RequestParser::parse_body(std::string_view in, std::string& out) {
     r.done = true;
     return r;
   }
+  if (impl_->length_over_limit) {
+    r.failed = true;
+    r.failure = kBodyTooLarge;
+    return r;
+  }
   p.out = &out;
   error_code ec;
   r.consumed = p.put(boost::asio::buffer(in.data(), in.size()), ec);
   if (ec == bhttp::error::need_more) ec = {};
   if (ec == bhttp::error::body_limit) {
     r.failed = true;
-    r.failure = {413, "body_too_large", "request body too large"};
+    r.failure = kBodyTooLarge;
   } else if (ec) {
     r.failed = true;
     r.failure = p.failure.value_or(ParseFailure{400, "bad_request", "malformed request body"});
@@ -395,6 +414,7 @@ bool RequestParser::body_done() const { return impl_->beast && impl_->beast->is_
 struct ResponseParser::Impl {
   ResponseHead head;
   std::optional<BeastResponse> beast;
+  size_t scanned = 0;  // bytes searched for the end of the head so far
 };
 
 ResponseParser::ResponseParser() : impl_(std::make_unique<Impl>()) {}
@@ -402,23 +422,34 @@ ResponseParser::~ResponseParser() = default;
 
 void ResponseParser::start(bool head_request) {
   impl_->head.clear();
+  impl_->scanned = 0;
   auto& p = impl_->beast.emplace();
   p.head = &impl_->head;
-  p.header_limit(64 * 1024);
+  p.header_limit(kMaxResponseHead);
   p.body_limit(boost::none);
   p.skip(head_request);
 }
 
+// Beast consumes the status line and complete fields of a partial head, while the caller
+// presents the whole buffer again on the next call; so Beast sees the head only once it is whole.
 HeadResult ResponseParser::parse_head(std::string_view in) {
+  const size_t from = impl_->scanned > 3 ? impl_->scanned - 3 : 0;
+  const size_t end = in.find("\r\n\r\n", from);
+  if (end == std::string_view::npos) {
+    impl_->scanned = in.size();
+    if (in.size() > kMaxResponseHead) return {HeadState::failed, 0, kBadResponse};
+    return {};
+  }
+  const size_t head_size = end + 4;
+
   auto& p = *impl_->beast;
   std::string unused;
   p.out = &unused;
   p.eager(false);
   error_code ec;
-  size_t used = p.put(boost::asio::buffer(in.data(), in.size()), ec);
+  size_t used = p.put(boost::asio::buffer(in.data(), head_size), ec);
   p.eager(true);
-  if (ec == bhttp::error::need_more) return {};
-  if (ec || !p.is_header_done()) return {HeadState::failed, 0, kBadResponse};
+  if (ec || !p.is_header_done() || used != head_size) return {HeadState::failed, 0, kBadResponse};
   return {HeadState::done, used, {}};
 }
 
@@ -447,10 +478,18 @@ BodyResult ResponseParser::parse_body(std::string_view in, std::string& out, boo
 BodyResult ResponseParser::finish_at_eof(std::string& out, bool chunked_out) {
   auto& p = *impl_->beast;
   BodyResult r;
-  p.out = &out;
-  p.chunked_out = chunked_out;
+  if (p.is_done()) {
+    r.done = true;
+    return r;
+  }
   error_code ec;
-  p.put_eof(ec);
+  if (p.is_header_done()) {
+    p.out = &out;
+    p.chunked_out = chunked_out;
+    p.put_eof(ec);
+  } else {
+    ec = bhttp::error::partial_message;  // put_eof requires that some bytes were parsed
+  }
   if (ec) {
     r.failed = true;
     r.failure = {502, "upstream_reset", "upstream closed the connection mid-response"};
