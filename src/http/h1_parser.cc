@@ -99,6 +99,16 @@ struct TransferCodings {
   }
 };
 
+// Whether a line of `head` starts with whitespace: obs-fold, which RFC 9112 5.2 lets a gateway
+// answer with 502. Beast would unfold it into a buffer of its own that is gone once put()
+// returns, leaving the field's value view dangling.
+bool has_line_folding(std::string_view head) {
+  for (size_t i = head.find("\r\n"); i != std::string_view::npos; i = head.find("\r\n", i + 2)) {
+    if (i + 2 < head.size() && (head[i + 2] == ' ' || head[i + 2] == '\t')) return true;
+  }
+  return false;
+}
+
 class BeastRequest final : public bhttp::basic_parser<true> {
  public:
   RequestHead* head = nullptr;
@@ -441,6 +451,7 @@ HeadResult ResponseParser::parse_head(std::string_view in) {
     return {};
   }
   const size_t head_size = end + 4;
+  if (has_line_folding(in.substr(0, head_size))) return {HeadState::failed, 0, kBadResponse};
 
   auto& p = *impl_->beast;
   std::string unused;

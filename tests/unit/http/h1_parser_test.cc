@@ -751,6 +751,16 @@ TEST(ResponseParser, MalformedResponsesAreBadGateway) {
   }
 }
 
+// RFC 9112 5.2 lets a gateway answer a folded response field with 502; unfolding it in place
+// is not possible without copying the head.
+TEST(ResponseParser, RefusesObsoleteLineFolding) {
+  EXPECT_TRUE(refused(Response("HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 0\r\n\r\n")
+                          .result(),
+                      502, "upstream_bad_response"));
+  EXPECT_TRUE(refused(Response("HTTP/1.1 200 OK\r\nX-A: a\r\n\tb\r\n\r\n").result(), 502,
+                      "upstream_bad_response"));
+}
+
 TEST(ResponseParser, MalformedChunkedBodyIsBadGateway) {
   Response r("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n");
   ASSERT_EQ(r.result().state, HeadState::done);
