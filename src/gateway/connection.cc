@@ -136,8 +136,10 @@ class ConnectionImpl final : public Connection {
  private:
   // ---- deadlines ------------------------------------------------------------------------------
 
-  // One timer per connection. arm() only stores the deadline unless it is earlier than the one
-  // the timer waits for, so the common case (a later deadline) costs no timer operation.
+  // One timer per connection. The watchdog wakes at the deadline or after the shortest
+  // configured timeout, whichever is first, and then re-checks. So arm() only stores the new
+  // deadline: one that is at least the shortest timeout away can never be earlier than the
+  // timer's. Only a deadline nearly spent (arm_until late in a route's timeout) re-arms it.
   void arm(std::chrono::milliseconds d) {
     deadline_ = Clock::now() + d;
     timed_out_ = false;
@@ -148,8 +150,9 @@ class ConnectionImpl final : public Connection {
   }
 
   asio::awaitable<void> watch() {
+    const auto period = w_.runtime().shortest_timeout;
     while (!closed_) {
-      armed_ = deadline_;
+      armed_ = std::min(deadline_, Clock::now() + period);
       watchdog_.expires_at(armed_);
       co_await watchdog_.async_wait(kAwait);
       if (closed_) break;
@@ -365,7 +368,7 @@ class ConnectionImpl final : public Connection {
     x_.reject = reason;
     x_.close = x_.close || close;
     out_.clear();
-    http::append_problem(out_, status, detail, x_.request_id, x_.close);
+    http::append_problem(out_, status, detail, x_.request_id, x_.close, x_.head_request);
     co_await write_client(out_);
     complete();
   }
@@ -448,7 +451,9 @@ class ConnectionImpl final : public Connection {
     ep->active++;
     std::unique_ptr<upstream::Connection> conn;
     Outcome outcome = Outcome::failed;
-    for (int attempt = 0; attempt < 2 && outcome != Outcome::ok; ++attempt) {
+    // A second attempt only for a pooled connection found closed before anything was answered
+    // (the fresh connection of the retry is never "stale").
+    for (int attempt = 0; attempt < 2; ++attempt) {
       auto acquired = co_await cluster.acquire(ep, attempt > 0);
       if (!acquired.conn) {
         outcome = Outcome::failed;
@@ -459,11 +464,10 @@ class ConnectionImpl final : public Connection {
       upstream_ = conn.get();
       outcome = co_await exchange(route, *conn, deadline);
       upstream_ = nullptr;
-      if (outcome == Outcome::stale) {
-        cluster.release(std::move(conn), false);
-        continue;
-      }
+      if (outcome != Outcome::stale) break;
+      cluster.release(std::move(conn), false);
     }
+    if (outcome == Outcome::stale) upstream_failure(Reject::upstream_reset, 502);
     ep->active--;
     x_.upstream_us = static_cast<int64_t>(micros_since(upstream_start));
     w_.metrics().upstream(u).upstream_duration.observe_us(static_cast<uint64_t>(x_.upstream_us));
@@ -472,7 +476,8 @@ class ConnectionImpl final : public Connection {
     if (outcome != Outcome::ok && !response_started_) {
       out_.clear();
       x_.close = x_.close || body_pending();
-      http::append_problem(out_, x_.status, problem_detail(), x_.request_id, x_.close);
+      http::append_problem(out_, x_.status, problem_detail(), x_.request_id, x_.close,
+                           x_.head_request);
       co_await write_client(out_);
     } else if (outcome != Outcome::ok) {
       x_.close = true;

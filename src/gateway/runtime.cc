@@ -1,6 +1,8 @@
 // Runtime snapshot construction. See runtime.h.
 #include "gateway/runtime.h"
 
+#include <algorithm>
+
 #include "http/fields.h"
 
 namespace basalt::gateway {
@@ -48,6 +50,10 @@ std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Conf
     r.response_edit = compile_edit(route.response_headers);
     rt->routes.push_back(std::move(r));
   }
+  const auto& l = cfg->limits;
+  auto shortest = std::min({l.header_timeout, l.read_timeout, l.idle_timeout});
+  for (const auto& route : cfg->routes) shortest = std::min(shortest, route.timeout);
+  rt->shortest_timeout = std::max(shortest, config::Duration(1));
   return rt;
 }
 

@@ -8,6 +8,7 @@
 //   const gateway::RouteRuntime& route = rt->routes[i];
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +39,9 @@ struct Runtime {
   std::shared_ptr<const config::Config> cfg;
   std::shared_ptr<const router::Table> table;
   std::vector<RouteRuntime> routes;
+  // The shortest timeout any connection can be given (limits and route timeouts). The
+  // connection watchdog wakes at least this often, so moving a deadline never re-arms it.
+  std::chrono::milliseconds shortest_timeout{1000};
 
   static std::shared_ptr<const Runtime> build(std::shared_ptr<const config::Config> cfg);
 };

@@ -111,6 +111,9 @@ bool has_line_folding(std::string_view head) {
 
 class BeastRequest final : public bhttp::basic_parser<true> {
  public:
+  // Where the chunked decoder stands, for the chunk-header check in parse_body.
+  bool at_chunk_header = true;
+  bool in_trailers = false;
   RequestHead* head = nullptr;
   std::string* out = nullptr;
   std::optional<ParseFailure> failure;
@@ -198,10 +201,14 @@ class BeastRequest final : public bhttp::basic_parser<true> {
     return body.size();
   }
 
-  void on_chunk_header_impl(std::uint64_t, bsv, error_code&) override {}
+  void on_chunk_header_impl(std::uint64_t size, bsv, error_code&) override {
+    at_chunk_header = false;
+    in_trailers = size == 0;
+  }
 
-  std::size_t on_chunk_body_impl(std::uint64_t, bsv body, error_code&) override {
+  std::size_t on_chunk_body_impl(std::uint64_t remain, bsv body, error_code&) override {
     append_chunk(*out, body);
+    if (remain == body.size()) at_chunk_header = true;  // this chunk's data is complete
     return body.size();
   }
 
@@ -209,6 +216,26 @@ class BeastRequest final : public bhttp::basic_parser<true> {
     if (head->body == BodyKind::chunked) out->append("0\r\n\r\n");
   }
 };
+
+constexpr size_t kMaxChunkHeaderLine = 4096;
+
+// Beast keeps reading a chunk extension whose quoted string runs past the end of the line,
+// waiting for a closing quote. A chunk-size line ends at its first CRLF (qdtext excludes CR and
+// LF), so when the decoder waits for more while a complete line is buffered, or the line grows
+// past any sane length, the chunk header is malformed.
+bool stalled_on_bad_chunk_header(const BeastRequest& p, std::string_view rest) {
+  if (!p.at_chunk_header || p.in_trailers) return false;
+  if (rest.substr(0, 2) == "\r\n") rest.remove_prefix(2);  // the CRLF closing the last chunk
+  size_t eol = rest.find("\r\n");
+  if (eol == std::string_view::npos) return rest.size() > kMaxChunkHeaderLine;
+  // The last chunk ("0", maybe with extensions) is decoded together with the trailer section
+  // after it, so Beast rightly waits past its line.
+  std::string_view line = rest.substr(0, eol);
+  size_t zeros = line.find_first_not_of('0');
+  bool last_chunk = zeros != 0 && (zeros == std::string_view::npos || line[zeros] == ';' ||
+                                   line[zeros] == ' ' || line[zeros] == '\t');
+  return !last_chunk;
+}
 
 class BeastResponse final : public bhttp::basic_parser<false> {
  public:
@@ -405,7 +432,15 @@ BodyResult RequestParser::parse_body(std::string_view in, std::string& out) {
   p.out = &out;
   error_code ec;
   r.consumed = p.put(boost::asio::buffer(in.data(), in.size()), ec);
-  if (ec == bhttp::error::need_more) ec = {};
+  if (ec == bhttp::error::need_more) {
+    ec = {};
+    if (impl_->head.body == BodyKind::chunked &&
+        stalled_on_bad_chunk_header(p, in.substr(r.consumed))) {
+      r.failed = true;
+      r.failure = {400, "bad_request", "malformed chunk header"};
+      return r;
+    }
+  }
   if (ec == bhttp::error::body_limit) {
     r.failed = true;
     r.failure = kBodyTooLarge;

@@ -87,7 +87,7 @@ void append_decimal(std::string& out, uint64_t n) {
 }
 
 void append_problem(std::string& out, int status, std::string_view detail,
-                    std::string_view request_id, bool close) {
+                    std::string_view request_id, bool close, bool head_only) {
   std::string body;
   body.reserve(160);
   body.append("{\"type\":\"about:blank\",\"title\":\"");
@@ -99,7 +99,7 @@ void append_problem(std::string& out, int status, std::string_view detail,
   body.append("\",\"request_id\":\"");
   append_json_text(body, request_id);
   body.append("\"}\n");
-  append_simple(out, status, "application/problem+json", body, {}, request_id, close, false);
+  append_simple(out, status, "application/problem+json", body, {}, request_id, close, head_only);
 }
 
 void append_simple(std::string& out, int status, std::string_view content_type,

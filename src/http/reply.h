@@ -16,9 +16,10 @@ namespace basalt::http {
 std::string_view reason_phrase(int status);
 
 // A complete HTTP/1.1 response: application/problem+json body with type, title, status,
-// detail and request_id; X-Request-Id header; "Connection: close" when `close`.
+// detail and request_id; X-Request-Id header; "Connection: close" when `close`. With
+// `head_only` (a HEAD request) the body is left out and Content-Length still gives its size.
 void append_problem(std::string& out, int status, std::string_view detail,
-                    std::string_view request_id, bool close);
+                    std::string_view request_id, bool close, bool head_only = false);
 
 // A complete HTTP/1.1 response with the given body. `extra_headers` is zero or more
 // "Name: value\r\n" lines added verbatim. `head_only` leaves the body out (HEAD requests) while
