@@ -50,6 +50,7 @@ class Server {
 
     asio::co_spawn(main_io_, wait_for_signal(), asio::detached);
     asio::co_spawn(main_io_, refresh_dns(), asio::detached);
+    asio::co_spawn(main_io_, report_suppressed_logs(), asio::detached);
     main_io_.run();
 
     shutdown();
@@ -165,6 +166,17 @@ class Server {
       auto [ec] = co_await timer.async_wait(kAwait);
       if (ec || stopping_) co_return;
       resolve_all(false);
+    }
+  }
+
+  // Rate-limited warnings say how many lines they dropped even when the log goes quiet.
+  asio::awaitable<void> report_suppressed_logs() {
+    asio::steady_timer timer(main_io_);
+    while (!stopping_) {
+      timer.expires_after(std::chrono::seconds(1));
+      auto [ec] = co_await timer.async_wait(kAwait);
+      if (ec) co_return;
+      log::report_suppressed();
     }
   }
 
