@@ -128,8 +128,7 @@ class BeastRequest final : public bhttp::basic_parser<true> {
   }
 
  private:
-  void on_request_impl(bhttp::verb, bsv method, bsv target,
-                       int version, error_code& ec) override {
+  void on_request_impl(bhttp::verb, bsv method, bsv target, int version, error_code& ec) override {
     head->method = method;
     head->target = target;
     head->version = static_cast<unsigned>(version);
@@ -141,8 +140,7 @@ class BeastRequest final : public bhttp::basic_parser<true> {
     ec = bhttp::error::bad_version;  // never called for a request parser
   }
 
-  void on_field_impl(bhttp::field f, bsv name, bsv value,
-                     error_code& ec) override {
+  void on_field_impl(bhttp::field f, bsv name, bsv value, error_code& ec) override {
     // Trailer fields are dropped: they would view into a later buffer than the head's.
     if (is_header_done()) return;
     head->fields.add(name, value);
@@ -177,7 +175,8 @@ class BeastRequest final : public bhttp::basic_parser<true> {
   void on_header_impl(error_code& ec) override {
     if (te.present && cl_count > 0)
       return fail(ec, {400, "bad_request", "both Content-Length and Transfer-Encoding"});
-    if (te.present && (te.malformed || te.chunked_count > 1 || (te.chunked_count && !te.chunked_last)))
+    if (te.present &&
+        (te.malformed || te.chunked_count > 1 || (te.chunked_count && !te.chunked_last)))
       return fail(ec, {400, "bad_request", "chunked must be the final transfer coding"});
     if (te.present && te.unknown)
       return fail(ec, {501, "unsupported_transfer_coding", "unsupported transfer coding"});
@@ -245,25 +244,21 @@ class BeastResponse final : public bhttp::basic_parser<false> {
   bool conn_close = false, conn_keep = false;
 
  private:
-  void on_request_impl(bhttp::verb, bsv, bsv, int,
-                       error_code& ec) override {
+  void on_request_impl(bhttp::verb, bsv, bsv, int, error_code& ec) override {
     ec = bhttp::error::bad_version;  // never called for a response parser
   }
 
-  void on_response_impl(int status, bsv reason, int version,
-                        error_code& ec) override {
+  void on_response_impl(int status, bsv reason, int version, error_code& ec) override {
     head->status = status;
     head->reason = reason;
     head->version = static_cast<unsigned>(version);
     if (version != 10 && version != 11) ec = bhttp::error::bad_version;
   }
 
-  void on_field_impl(bhttp::field f, bsv name, bsv value,
-                     error_code&) override {
+  void on_field_impl(bhttp::field f, bsv name, bsv value, error_code&) override {
     if (is_header_done()) return;  // a trailer field: dropped, as for requests
     head->fields.add(name, value);
-    if (f == bhttp::field::connection)
-      read_connection_field(*head, value, conn_close, conn_keep);
+    if (f == bhttp::field::connection) read_connection_field(*head, value, conn_close, conn_keep);
   }
 
   void on_header_impl(error_code&) override {

@@ -55,8 +55,8 @@ std::string post(std::string_view fields, std::string_view body) {
 
 testing::AssertionResult refused(const HeadResult& r, int status, std::string_view reason) {
   if (r.state != HeadState::failed)
-    return testing::AssertionFailure() << "head was not refused (state "
-                                       << static_cast<int>(r.state) << ")";
+    return testing::AssertionFailure()
+           << "head was not refused (state " << static_cast<int>(r.state) << ")";
   if (r.failure.status != status || r.failure.reason != reason)
     return testing::AssertionFailure() << "refused with " << r.failure.status << " "
                                        << r.failure.reason << " (" << r.failure.detail << ")";
@@ -184,8 +184,8 @@ TEST(RequestHead, RefusesHttpVersionsOtherThan10And11) {
 }
 
 TEST(RequestHead, RefusesAnEmptyRequestLine) {
-  EXPECT_TRUE(refused(Request("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n").result(), 400,
-                      "bad_request"));
+  EXPECT_TRUE(
+      refused(Request("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n").result(), 400, "bad_request"));
 }
 
 TEST(RequestHead, RefusesWhitespaceBeforeTheColon) {
@@ -199,8 +199,7 @@ TEST(RequestHead, RefusesObsoleteLineFolding) {
 }
 
 TEST(RequestHead, RefusesLeadingWhitespaceOnTheRequestLine) {
-  EXPECT_TRUE(refused(Request(" GET / HTTP/1.1\r\nHost: a\r\n\r\n").result(), 400,
-                      "bad_request"));
+  EXPECT_TRUE(refused(Request(" GET / HTTP/1.1\r\nHost: a\r\n\r\n").result(), 400, "bad_request"));
 }
 
 TEST(RequestHead, RefusesABareCrInAFieldValue) {
@@ -214,8 +213,8 @@ TEST(RequestHead, RefusesABareLf) {
 }
 
 TEST(RequestHead, RefusesNulInAFieldValue) {
-  EXPECT_TRUE(refused(Request(get(std::string("X-Name: a\0b\r\n", 13))).result(), 400,
-                      "bad_request"));
+  EXPECT_TRUE(
+      refused(Request(get(std::string("X-Name: a\0b\r\n", 13))).result(), 400, "bad_request"));
 }
 
 TEST(RequestHead, RefusesControlCharactersButAcceptsTabAndObsText) {
@@ -252,8 +251,8 @@ TEST(RequestHead, AcceptsAHeadWithinMaxHeaderBytes) {
 TEST(RequestHead, RefusesMoreThanMaxHeaderCountFields) {
   const RequestLimits limits{.max_header_bytes = 32 * 1024, .max_header_count = 3};
   EXPECT_EQ(Request(get("A: 1\r\nB: 2\r\n"), limits).result().state, HeadState::done);
-  EXPECT_TRUE(refused(Request(get("A: 1\r\nB: 2\r\nC: 3\r\n"), limits).result(), 431,
-                      "too_many_headers"));
+  EXPECT_TRUE(
+      refused(Request(get("A: 1\r\nB: 2\r\nC: 3\r\n"), limits).result(), 431, "too_many_headers"));
 }
 
 TEST(RequestHead, AsksForMoreUntilTheHeadIsComplete) {
@@ -344,20 +343,20 @@ TEST(RequestFraming, ZeroContentLengthMeansNoBody) {
 }
 
 TEST(RequestFraming, RefusesContentLengthWithTransferEncoding) {
-  EXPECT_TRUE(refused(
-      Request(post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "")).result(), 400,
-      "bad_request"));
-  EXPECT_TRUE(refused(
-      Request(post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "")).result(), 400,
-      "bad_request"));
-  EXPECT_TRUE(refused(
-      Request(post("Transfer-Encoding: gzip\r\nContent-Length: 5\r\n", "")).result(), 400,
-      "bad_request"));
+  EXPECT_TRUE(
+      refused(Request(post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "")).result(),
+              400, "bad_request"));
+  EXPECT_TRUE(
+      refused(Request(post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "")).result(),
+              400, "bad_request"));
+  EXPECT_TRUE(
+      refused(Request(post("Transfer-Encoding: gzip\r\nContent-Length: 5\r\n", "")).result(), 400,
+              "bad_request"));
 }
 
 TEST(RequestFraming, RefusesTwoDifferentContentLengths) {
-  EXPECT_TRUE(refused(Request(post("Content-Length: 5\r\nContent-Length: 6\r\n", "")).result(),
-                      400, "bad_request"));
+  EXPECT_TRUE(refused(Request(post("Content-Length: 5\r\nContent-Length: 6\r\n", "")).result(), 400,
+                      "bad_request"));
 }
 
 TEST(RequestFraming, AcceptsIdenticalDuplicateContentLengths) {
@@ -368,8 +367,8 @@ TEST(RequestFraming, AcceptsIdenticalDuplicateContentLengths) {
 }
 
 TEST(RequestFraming, RefusesContentLengthThatIsNotASingleDecimal) {
-  for (std::string_view value : {"1,2", "5, 5", "+5", "-1", "0x10", "", " ", "5 5", "1e3",
-                                 "99999999999999999999"}) {
+  for (std::string_view value :
+       {"1,2", "5, 5", "+5", "-1", "0x10", "", " ", "5 5", "1e3", "99999999999999999999"}) {
     const std::string fields = "Content-Length: " + std::string(value) + "\r\n";
     EXPECT_TRUE(refused(Request(post(fields, "")).result(), 400, "bad_request"))
         << "Content-Length: '" << value << "'";
@@ -395,8 +394,8 @@ TEST(RequestFraming, RefusesChunkedThatIsNotTheFinalCoding) {
 }
 
 TEST(RequestFraming, RefusesChunkedTwice) {
-  EXPECT_TRUE(refused(Request(post("Transfer-Encoding: chunked, chunked\r\n", "")).result(),
-                      400, "bad_request"));
+  EXPECT_TRUE(refused(Request(post("Transfer-Encoding: chunked, chunked\r\n", "")).result(), 400,
+                      "bad_request"));
   EXPECT_TRUE(refused(
       Request(post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "")).result(),
       400, "bad_request"));
@@ -404,8 +403,8 @@ TEST(RequestFraming, RefusesChunkedTwice) {
 
 TEST(RequestFraming, CodingsAcrossTwoTransferEncodingFieldsAreJudgedTogether) {
   EXPECT_TRUE(refused(
-      Request(post("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", "")).result(),
-      501, "unsupported_transfer_coding"));
+      Request(post("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", "")).result(), 501,
+      "unsupported_transfer_coding"));
 }
 
 TEST(RequestFraming, RefusesMalformedTransferEncoding) {
@@ -512,8 +511,8 @@ TEST(RequestBody, RefusesAChunkSizeThatIsNotHex) {
 
 TEST(RequestBody, RefusesABadChunkExtension) {
   for (std::string_view size_line : {"5;\r\n", "5;=v\r\n", "5 x\r\n", "5;a=b c\r\n"}) {
-    Request r(post("Transfer-Encoding: chunked\r\n",
-                   std::string(size_line) + "hello\r\n0\r\n\r\n"));
+    Request r(
+        post("Transfer-Encoding: chunked\r\n", std::string(size_line) + "hello\r\n0\r\n\r\n"));
     ASSERT_EQ(r.result().state, HeadState::done);
     std::string out;
     EXPECT_TRUE(refused(r.body(out), 400, "bad_request")) << size_line;
@@ -635,8 +634,9 @@ TEST(ResponseParser, ContentLengthBodyCanBeReframedAsChunks) {
 }
 
 TEST(ResponseParser, ChunkedBodyIsReframedWhenChunkedOut) {
-  Response r("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-             "5;ext\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n");
+  Response r(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;ext\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n");
   ASSERT_EQ(r.result().state, HeadState::done);
   EXPECT_EQ(r.head().body, BodyKind::chunked);
   std::string out;
@@ -648,8 +648,9 @@ TEST(ResponseParser, ChunkedBodyIsReframedWhenChunkedOut) {
 }
 
 TEST(ResponseParser, ChunkedBodyIsDecodedWhenNotChunkedOut) {
-  Response r("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-             "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  Response r(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   ASSERT_EQ(r.result().state, HeadState::done);
   std::string out;
   const BodyResult b = r.body(out, false);
@@ -754,9 +755,9 @@ TEST(ResponseParser, MalformedResponsesAreBadGateway) {
 // RFC 9112 5.2 lets a gateway answer a folded response field with 502; unfolding it in place
 // is not possible without copying the head.
 TEST(ResponseParser, RefusesObsoleteLineFolding) {
-  EXPECT_TRUE(refused(Response("HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 0\r\n\r\n")
-                          .result(),
-                      502, "upstream_bad_response"));
+  EXPECT_TRUE(
+      refused(Response("HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 0\r\n\r\n").result(),
+              502, "upstream_bad_response"));
   EXPECT_TRUE(refused(Response("HTTP/1.1 200 OK\r\nX-A: a\r\n\tb\r\n\r\n").result(), 502,
                       "upstream_bad_response"));
 }
