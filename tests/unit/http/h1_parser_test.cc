@@ -510,7 +510,8 @@ TEST(RequestBody, RefusesAChunkSizeThatIsNotHex) {
 }
 
 TEST(RequestBody, RefusesABadChunkExtension) {
-  for (std::string_view size_line : {"5;\r\n", "5;=v\r\n", "5 x\r\n", "5;a=b c\r\n"}) {
+  for (std::string_view size_line :
+       {"5;\r\n", "5;=v\r\n", "5 x\r\n", "5;a=b c\r\n", "5;a=\"open\r\n"}) {
     Request r(
         post("Transfer-Encoding: chunked\r\n", std::string(size_line) + "hello\r\n0\r\n\r\n"));
     ASSERT_EQ(r.result().state, HeadState::done);
