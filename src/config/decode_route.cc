@@ -174,7 +174,7 @@ constexpr std::array<Key<WeightedTarget>, 2> kTargetKeys{{
 constexpr std::array<Key<DirectResponse>, 3> kDirectKeys{{
     {"status", false,
      [](Reader& r, const Entry& e, DirectResponse& d) {
-       assign(d.status, r.integer(e.value, e.key, 100, 599));
+       assign(d.status, r.integer(e.value, e.key, 200, 599));
      }},
     {"body", false,
      [](Reader& r, const Entry& e, DirectResponse& d) {

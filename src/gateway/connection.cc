@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/failure.h"
 #include "gateway/forward.h"
 #include "gateway/worker.h"
 #include "http/buffer.h"
@@ -424,25 +425,22 @@ class ConnectionImpl final : public Connection {
   // ---- proxying ---------------------------------------------------------------------------------
 
   asio::awaitable<void> proxy(const RouteRuntime& route) {
-    const Runtime& rt = w_.runtime();
-    const auto& split = rt.table->split(x_.route);
-    size_t target = split.size() > 1 ? split.pick(static_cast<uint32_t>(
-                                           w_.random().next() % split.total()))
-                                     : 0;
+    const auto& split = w_.runtime().table->split(x_.route);
+    size_t target = 0;
+    if (split.size() > 1)
+      target = split.pick(static_cast<uint32_t>(w_.random().next() % split.total()));
     size_t u = route.target_upstream[target];
     auto& cluster = w_.cluster(u);
-    x_.slot = 1 + target;
+    x_.slot = observe::target_slot(target);
     x_.upstream = cluster.name();
 
     auto ep = cluster.pick(w_.random().next());
-    if (!ep)
-      co_return co_await local_reply(502, Reject::upstream_connect_failed,
-                                     "no upstream endpoint available", body_pending());
+    if (!ep) co_return co_await fail_before_response(failure::no_endpoint);
     x_.endpoint = ep->ep.resolved;
 
     build_upstream_head(route);
-    if (parser_.head().expect_continue && parser_.head().body != http::BodyKind::none &&
-        in_.empty()) {
+    const auto& head = parser_.head();
+    if (head.expect_continue && head.body != http::BodyKind::none && in_.empty()) {
       if (!co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return complete();
     }
 
@@ -450,65 +448,39 @@ class ConnectionImpl final : public Connection {
     auto upstream_start = Clock::now();
     ep->active++;
     std::unique_ptr<upstream::Connection> conn;
-    Outcome outcome = Outcome::failed;
-    // A second attempt only for a pooled connection found closed before anything was answered
-    // (the fresh connection of the retry is never "stale").
+    std::optional<Failure> failed;
+    // A second attempt only when a pooled connection turns out closed before anything was
+    // answered and the request can be sent again whole (the retry's connection is fresh).
     for (int attempt = 0; attempt < 2; ++attempt) {
       auto acquired = co_await cluster.acquire(ep, attempt > 0);
       if (!acquired.conn) {
-        outcome = Outcome::failed;
-        upstream_failure(Reject::upstream_connect_failed, 502);
+        failed = failure::connect_failed;
         break;
       }
       conn = std::move(acquired.conn);
       upstream_ = conn.get();
-      outcome = co_await exchange(route, *conn, deadline);
+      failed = co_await exchange(route, *conn, deadline);
       upstream_ = nullptr;
-      if (outcome != Outcome::stale) break;
+      if (!failed || !failed->retryable || !conn->reused) break;
       cluster.release(std::move(conn), false);
     }
-    if (outcome == Outcome::stale) upstream_failure(Reject::upstream_reset, 502);
     ep->active--;
     x_.upstream_us = static_cast<int64_t>(micros_since(upstream_start));
     w_.metrics().upstream(u).upstream_duration.observe_us(static_cast<uint64_t>(x_.upstream_us));
+    if (conn) cluster.release(std::move(conn), !failed && reusable_);
 
-    if (conn) cluster.release(std::move(conn), outcome == Outcome::ok && reusable_);
-    if (outcome != Outcome::ok && !response_started_) {
-      out_.clear();
-      x_.close = x_.close || body_pending();
-      http::append_problem(out_, x_.status, problem_detail(), x_.request_id, x_.close,
-                           x_.head_request);
-      co_await write_client(out_);
-    } else if (outcome != Outcome::ok) {
+    if (!failed) co_return complete();
+    if (response_started_) {
+      x_.reject = failed->reason;  // the status stays the upstream's; the client sees a cut
       x_.close = true;
+      co_return complete();
     }
-    complete();
+    co_await fail_before_response(*failed);
   }
 
-  enum class Outcome { ok, failed, stale };
-
-  bool body_pending() const { return !parser_.body_done(); }
-
-  std::string_view problem_detail() const {
-    switch (x_.reject.value_or(Reject::upstream_reset)) {
-      case Reject::upstream_timeout:
-        return "the upstream did not answer in time";
-      case Reject::upstream_connect_failed:
-        return "could not connect to the upstream";
-      case Reject::body_too_large:
-        return "request body too large";
-      case Reject::read_timeout:
-        return "request body not received in time";
-      case Reject::bad_request:
-        return "malformed request body";
-      default:
-        return "the upstream failed to answer";
-    }
-  }
-
-  void upstream_failure(Reject reason, int status) {
-    x_.reject = reason;
-    x_.status = status;
+  // Answers `f` when nothing of a response was sent; closes when the request body is unread.
+  asio::awaitable<void> fail_before_response(const Failure& f) {
+    co_await local_reply(f.status, f.reason, f.detail, !parser_.body_done());
   }
 
   void build_upstream_head(const RouteRuntime& route) {
@@ -531,88 +503,84 @@ class ConnectionImpl final : public Connection {
                              .edit = &route.request_edit});
   }
 
-  // One attempt on one upstream connection: request out, response back to the client.
-  asio::awaitable<Outcome> exchange(const RouteRuntime& route, upstream::Connection& conn,
-                                    Clock::time_point deadline) {
-    const bool replayable = parser_.head().body == http::BodyKind::none;
+  // One attempt on one upstream connection: the request out, the response back to the client.
+  asio::awaitable<std::optional<Failure>> exchange(const RouteRuntime& route,
+                                                   upstream::Connection& conn,
+                                                   Clock::time_point deadline) {
     response_started_ = false;
     reusable_ = false;
+    if (auto f = co_await send_request(conn, deadline)) co_return f;
 
-    // Request head plus whatever body is already buffered, in one write.
+    size_t head_bytes = 0;
+    if (auto f = co_await read_response_head(conn, deadline, head_bytes)) co_return f;
+    co_return co_await forward_response(route, conn, head_bytes, deadline);
+  }
+
+  // The request head with whatever body is buffered in one write, then the rest of the body as
+  // it arrives: one read buffer at a time, so the client is only read as fast as the upstream
+  // takes it.
+  asio::awaitable<std::optional<Failure>> send_request(upstream::Connection& conn,
+                                                       Clock::time_point deadline) {
+    const bool replayable = parser_.head().body == http::BodyKind::none;
     out_.assign(up_out_);
-    if (auto r = co_await pump_request_body(out_); !r) co_return Outcome::failed;
-    if (!co_await write_upstream(conn, out_, deadline))
-      co_return conn.reused && replayable && !timed_out_ ? Outcome::stale : timeout_or_reset();
+    if (auto f = pump_request_body(out_)) co_return f;
+    if (!co_await write_upstream(conn, out_, deadline)) {
+      if (conn.reused && replayable && !timed_out_) co_return failure::stale;
+      co_return upstream_error();
+    }
     while (!parser_.body_done()) {
       out_.clear();
       if (!co_await read_client()) {
         x_.close = true;
-        x_.status = x_.reject == Reject::read_timeout ? 408 : 400;
-        if (!x_.reject) x_.reject = Reject::bad_request;
-        co_return Outcome::failed;
+        co_return timed_out_ ? failure::client_timeout : failure::client_gone;
       }
-      if (auto r = co_await pump_request_body(out_); !r) co_return Outcome::failed;
-      if (!co_await write_upstream(conn, out_, deadline)) co_return timeout_or_reset();
+      if (auto f = pump_request_body(out_)) co_return f;
+      if (!co_await write_upstream(conn, out_, deadline)) co_return upstream_error();
     }
+    co_return std::nullopt;
+  }
 
-    // Response head.
-    http::ResponseParser& rp = response_parser_;
+  // Reads the final response head into conn.rbuf, skipping 1xx interim responses (the gateway
+  // answers Expect itself). `head_bytes` is the head's size at the front of conn.rbuf.
+  asio::awaitable<std::optional<Failure>> read_response_head(upstream::Connection& conn,
+                                                             Clock::time_point deadline,
+                                                             size_t& head_bytes) {
+    const bool replayable = parser_.head().body == http::BodyKind::none;
     bool got_bytes = false;
     for (;;) {
-      rp.start(x_.head_request);
+      response_parser_.start(x_.head_request);
       http::HeadResult hr;
-      for (;;) {
-        hr = conn.rbuf.empty() ? http::HeadResult{} : rp.parse_head(conn.rbuf.view());
-        if (hr.state != http::HeadState::need_more) break;
-        if (conn.rbuf.size() > 64 * 1024) {
-          hr.state = http::HeadState::failed;
-          break;
-        }
-        auto n = co_await read_upstream(conn, deadline);
-        if (n == 0) {
-          if (!got_bytes && conn.reused && replayable && !timed_out_) co_return Outcome::stale;
-          co_return timeout_or_reset();
+      while ((hr = conn.rbuf.empty() ? http::HeadResult{}
+                                     : response_parser_.parse_head(conn.rbuf.view()))
+                 .state == http::HeadState::need_more) {
+        if (co_await read_upstream(conn, deadline) == 0) {
+          if (!got_bytes && conn.reused && replayable && !timed_out_) co_return failure::stale;
+          co_return upstream_error();
         }
         got_bytes = true;
       }
-      if (hr.state == http::HeadState::failed) {
-        upstream_failure(Reject::upstream_bad_response, 502);
-        co_return Outcome::failed;
+      int status = response_parser_.head().status;
+      if (hr.state == http::HeadState::failed || status == 101) co_return failure::bad_response;
+      if (status >= 200) {
+        head_bytes = hr.consumed;
+        co_return std::nullopt;
       }
-      int status = rp.head().status;
-      if (status >= 100 && status < 200 && status != 101) {
-        conn.rbuf.consume(hr.consumed);  // interim response: the gateway answered Expect itself
-        continue;
-      }
-      if (status == 101) {
-        upstream_failure(Reject::upstream_bad_response, 502);
-        co_return Outcome::failed;
-      }
-      co_return co_await forward_response(route, conn, hr.consumed, deadline);
+      conn.rbuf.consume(hr.consumed);
     }
   }
 
-  Outcome timeout_or_reset() {
-    if (timed_out_)
-      upstream_failure(Reject::upstream_timeout, 504);
-    else
-      upstream_failure(Reject::upstream_reset, 502);
-    return Outcome::failed;
-  }
+  Failure upstream_error() const { return timed_out_ ? failure::timeout : failure::reset; }
 
-  // Moves buffered request body bytes through the parser into `out`. False (with x_ filled)
-  // when the body is malformed or too large.
-  asio::awaitable<bool> pump_request_body(std::string& out) {
+  // Moves buffered request body bytes through the parser into `out`; a failure when the body
+  // is malformed or too large.
+  std::optional<Failure> pump_request_body(std::string& out) {
     auto r = parser_.parse_body(in_.view(), out);
     in_.consume(r.consumed);
     x_.bytes_in += r.consumed;
-    if (r.failed) {
-      x_.reject = reject_from(r.failure.reason);
-      x_.status = r.failure.status;
-      x_.close = true;
-      co_return false;
-    }
-    co_return true;
+    if (!r.failed) return std::nullopt;
+    x_.close = true;
+    return Failure{reject_from(r.failure.reason), Side::downstream, r.failure.status, false,
+                   r.failure.detail};
   }
 
   asio::awaitable<bool> write_upstream(upstream::Connection& conn, std::string_view data,
@@ -623,6 +591,7 @@ class ConnectionImpl final : public Connection {
     co_return !ec;
   }
 
+  // Bytes read into conn.rbuf; 0 on EOF, error or the deadline.
   asio::awaitable<size_t> read_upstream(upstream::Connection& conn, Clock::time_point deadline) {
     arm_until(deadline);
     auto space = conn.rbuf.space(kReadChunk);
@@ -638,35 +607,35 @@ class ConnectionImpl final : public Connection {
     arm(left.count() > 0 ? left : std::chrono::milliseconds(0));
   }
 
-  asio::awaitable<Outcome> forward_response(const RouteRuntime& route, upstream::Connection& conn,
-                                            size_t head_bytes, Clock::time_point deadline) {
+  // The client head, then the body: what is buffered goes out with the head; then read,
+  // re-frame, write, until the upstream's framing says the response is complete.
+  asio::awaitable<std::optional<Failure>> forward_response(const RouteRuntime& route,
+                                                           upstream::Connection& conn,
+                                                           size_t head_bytes,
+                                                           Clock::time_point deadline) {
     const auto& rh = response_parser_.head();
-    const auto& req = parser_.head();
     x_.status = rh.status;
-
     out_.clear();
     ClientResponse info{.request_id = x_.request_id,
                         .edit = &route.response_edit,
                         .head_request = x_.head_request,
-                        .client_version = req.version,
+                        .client_version = parser_.head().version,
                         .close = x_.close};
     bool chunked_out = append_client_response(out_, rh, info);
     x_.close = info.close;
     conn.rbuf.consume(head_bytes);
     response_started_ = true;
 
-    // Body: whatever is buffered goes out with the head; then read, re-frame, write.
     for (;;) {
       auto r = response_parser_.parse_body(conn.rbuf.view(), out_, chunked_out);
       conn.rbuf.consume(r.consumed);
       if (r.failed) {
         co_await write_client(out_);
-        upstream_failure(Reject::upstream_bad_response, x_.status);
-        co_return Outcome::failed;
+        co_return failure::bad_response;
       }
       if (r.done) break;
       if (!out_.empty()) {
-        if (!co_await write_client(out_)) co_return Outcome::failed;
+        if (!co_await write_client(out_)) co_return client_write_failed();
         out_.clear();
       }
       if (co_await read_upstream(conn, deadline) == 0) {
@@ -675,13 +644,18 @@ class ConnectionImpl final : public Connection {
           break;
         }
         co_await write_client(out_);
-        x_.reject = timed_out_ ? Reject::upstream_timeout : Reject::upstream_reset;
-        co_return Outcome::failed;
+        co_return upstream_error();
       }
     }
-    if (!co_await write_client(out_)) co_return Outcome::failed;
+    if (!co_await write_client(out_)) co_return client_write_failed();
     reusable_ = rh.keep_alive && response_parser_.body_done() && conn.rbuf.empty();
-    co_return Outcome::ok;
+    co_return std::nullopt;
+  }
+
+  // The client stopped reading (gone, or slower than the read timeout allows).
+  Failure client_write_failed() const {
+    return {timed_out_ ? Reject::read_timeout : Reject::client_closed, Side::downstream, 0, false,
+            ""};
   }
 
   // ---- completion -------------------------------------------------------------------------------

@@ -106,14 +106,19 @@ void append_simple(std::string& out, int status, std::string_view content_type,
                    std::string_view body, std::string_view extra_headers,
                    std::string_view request_id, bool close, bool head_only) {
   append_status_line(out, status);
-  if (!content_type.empty() && (!body.empty() || status >= 200)) {
+  // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 8.6, 15.3.5, 15.4.5).
+  const bool bodiless = status < 200 || status == 204 || status == 304;
+  if (bodiless) body = {};
+  if (!content_type.empty() && !bodiless) {
     out.append("Content-Type: ");
     out.append(content_type);
     out.append("\r\n");
   }
-  out.append("Content-Length: ");
-  append_decimal(out, body.size());
-  out.append("\r\n");
+  if (!bodiless) {
+    out.append("Content-Length: ");
+    append_decimal(out, body.size());
+    out.append("\r\n");
+  }
   if (!request_id.empty()) {
     out.append("X-Request-Id: ");
     out.append(request_id);

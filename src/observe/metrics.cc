@@ -26,6 +26,7 @@ constexpr std::array<std::string_view, static_cast<size_t>(Reject::kCount)> kRej
     "upstream_bad_response",
     "draining",
     "too_many_connections",
+    "client_closed",
 };
 static_assert(!kRejectNames.back().empty(), "every Reject needs its label value");
 

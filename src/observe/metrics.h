@@ -45,6 +45,7 @@ enum class Reject : uint8_t {
   upstream_bad_response,
   draining,
   too_many_connections,
+  client_closed,
   kCount
 };
 

@@ -148,9 +148,9 @@ TEST(LoaderErrors, DirectResponseStatus) {
   EXPECT_EQ(route_errors("  - name: r\n"
                          "    direct_response: { status: 600 }\n"
                          "  - name: s\n"
-                         "    direct_response: { status: 99 }\n"),
-            (Lines{"t.yaml:8:32: 'status' must be an integer from 100 to 599, got '600'",
-                   "t.yaml:10:32: 'status' must be an integer from 100 to 599, got '99'"}));
+                         "    direct_response: { status: 101 }\n"),
+            (Lines{"t.yaml:8:32: 'status' must be an integer from 200 to 599, got '600'",
+                   "t.yaml:10:32: 'status' must be an integer from 200 to 599, got '101'"}));
 }
 
 TEST(LoaderErrors, RewriteNeedsPathPrefix) {

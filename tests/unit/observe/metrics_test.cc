@@ -215,6 +215,7 @@ TEST(Metrics, ExpositionTextIsExact) {
       "basalt_rejections_total{reason=\"upstream_bad_response\"} 0\n"
       "basalt_rejections_total{reason=\"draining\"} 0\n"
       "basalt_rejections_total{reason=\"too_many_connections\"} 0\n"
+      "basalt_rejections_total{reason=\"client_closed\"} 0\n"
       "# HELP basalt_downstream_connections_active Downstream connections currently open.\n"
       "# TYPE basalt_downstream_connections_active gauge\n"
       "basalt_downstream_connections_active 1\n"
