@@ -56,8 +56,8 @@ std::shared_ptr<const config::Config> load_checked(const std::string& path) {
   }
   for (const auto& d : problems) std::cerr << d.format() << '\n';
   if (!problems.empty()) {
-    std::cerr << path << ": " << problems.size() << (problems.size() == 1 ? " problem" : " problems")
-              << '\n';
+    std::cerr << path << ": " << problems.size()
+              << (problems.size() == 1 ? " problem" : " problems") << '\n';
     return nullptr;
   }
   return loaded.config;

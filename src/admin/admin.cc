@@ -104,7 +104,8 @@ class ServerImpl final : public Server {
       bool ready = hooks_.ready();
       return {ready ? 200 : 503, "text/plain; charset=utf-8", ready ? "ready\n" : "not ready\n"};
     }
-    if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", hooks_.metrics()};
+    if (path == "/metrics")
+      return {200, "text/plain; version=0.0.4; charset=utf-8", hooks_.metrics()};
     if (path == "/config") return {200, "application/json", hooks_.config()};
     if (path == "/upstreams") return {200, "application/json", hooks_.upstreams()};
     if (path == "/")

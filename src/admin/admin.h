@@ -26,9 +26,9 @@ namespace basalt::admin {
 // Each hook is called on the admin thread.
 struct Hooks {
   std::function<bool()> ready;
-  std::function<std::string()> metrics;     // Prometheus exposition text
-  std::function<std::string()> config;      // JSON
-  std::function<std::string()> upstreams;   // JSON
+  std::function<std::string()> metrics;    // Prometheus exposition text
+  std::function<std::string()> config;     // JSON
+  std::function<std::string()> upstreams;  // JSON
 };
 
 class Server {

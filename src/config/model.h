@@ -84,9 +84,9 @@ struct UpstreamConfig {
   std::vector<EndpointConfig> endpoints;
   Balancer balancer = Balancer::round_robin;
   Duration connect_timeout{2'000};
-  Duration dns_refresh{30'000};        // re-resolve interval for DNS-named endpoints
+  Duration dns_refresh{30'000};         // re-resolve interval for DNS-named endpoints
   uint32_t max_idle_per_endpoint = 64;  // per worker
-  Duration idle_timeout{60'000};       // idle pooled connections are closed after this
+  Duration idle_timeout{60'000};        // idle pooled connections are closed after this
   SourcePos pos;
 };
 
@@ -100,7 +100,7 @@ struct HeaderMatch {
 };
 
 struct RouteMatch {
-  std::vector<std::string> hosts;  // lower-case; "api.example.com" or "*.example.com"
+  std::vector<std::string> hosts;          // lower-case; "api.example.com" or "*.example.com"
   std::optional<std::string> path;         // exact
   std::optional<std::string> path_prefix;  // segment-aware; trailing '/' dropped (except "/")
   std::optional<std::string> path_regex;   // RE2, full match against the normalized path
@@ -149,7 +149,7 @@ struct RouteConfig {
 };
 
 struct Config {
-  std::string file;  // the file it was loaded from
+  std::string file;      // the file it was loaded from
   uint32_t workers = 0;  // 0 = one per core ("auto")
   std::vector<ListenerConfig> listeners;
   AdminConfig admin;

@@ -109,8 +109,8 @@ class ConnectionImpl final : public Connection {
       : w_(w),
         socket_(std::move(s)),
         watchdog_(w.io()),
-        parser_({w.runtime().cfg->limits.max_header_bytes,
-                 w.runtime().cfg->limits.max_header_count}) {}
+        parser_(
+            {w.runtime().cfg->limits.max_header_bytes, w.runtime().cfg->limits.max_header_count}) {}
 
   void begin(std::list<std::unique_ptr<Connection>>::iterator self) {
     self_ = self;
@@ -222,8 +222,8 @@ class ConnectionImpl final : public Connection {
 
       idle_ = in_.empty();
       auto space = in_.space(kReadChunk);
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                      kAwait);
+      auto [ec, n] =
+          co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), kAwait);
       idle_ = false;
       if (ec || n == 0) {
         if (timed_out_ && !in_.empty()) {
@@ -232,8 +232,7 @@ class ConnectionImpl final : public Connection {
           x_.status = 408;
           x_.close = true;
           std::string out;
-          http::append_problem(out, 408, "request head not received in time", x_.request_id,
-                               true);
+          http::append_problem(out, 408, "request head not received in time", x_.request_id, true);
           co_await write_client(out);
           complete();
         }
@@ -251,9 +250,9 @@ class ConnectionImpl final : public Connection {
 
   void start_exchange() {
     if (x_.start == Clock::time_point{}) x_.start = Clock::now();
-    x_.wall = std::chrono::system_clock::now() -
-              std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() -
-                                                                              x_.start);
+    x_.wall =
+        std::chrono::system_clock::now() -
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() - x_.start);
     if (x_.request_id.empty()) http::generate_request_id(w_.random(), x_.request_id);
   }
 
@@ -321,12 +320,14 @@ class ConnectionImpl final : public Connection {
   std::string_view prepare_target(const http::RequestHead& head) {
     std::string_view target = head.target;
     std::string_view authority = head.host;
-    if (target.size() > 7 && (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://")) {
+    if (target.size() > 7 &&
+        (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://")) {
       // absolute-form (RFC 9112 3.2.2): the target's authority replaces Host
       size_t scheme_end = target.find("://") + 3;
       size_t path_start = target.find_first_of("/?", scheme_end);
       authority = target.substr(scheme_end, path_start - scheme_end);
-      target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+      target =
+          path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
       if (!target.empty() && target.front() == '?') return "invalid request target";
     }
     std::string_view query;
@@ -664,8 +665,7 @@ class ConnectionImpl final : public Connection {
   void complete() {
     uint64_t us = micros_since(x_.start);
     auto& m = w_.metrics();
-    size_t route_slot = x_.route >= 0 ? static_cast<size_t>(x_.route)
-                                      : w_.runtime().routes.size();
+    size_t route_slot = x_.route >= 0 ? static_cast<size_t>(x_.route) : w_.runtime().routes.size();
     auto& rs = m.route(route_slot);
     rs.count(x_.slot, x_.status);
     rs.duration.observe_us(us);
@@ -678,9 +678,10 @@ class ConnectionImpl final : public Connection {
       rec.client = client_;
       rec.method = x_.method;
       rec.path = x_.path;
-      rec.route = x_.route >= 0 ? std::string_view(
-                                      w_.runtime().routes[static_cast<size_t>(x_.route)].cfg->name)
-                                : std::string_view();
+      rec.route =
+          x_.route >= 0
+              ? std::string_view(w_.runtime().routes[static_cast<size_t>(x_.route)].cfg->name)
+              : std::string_view();
       rec.upstream = x_.upstream;
       rec.endpoint = x_.endpoint;
       rec.reason = x_.reject ? observe::reject_name(*x_.reject) : std::string_view();

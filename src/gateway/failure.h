@@ -16,7 +16,7 @@ namespace basalt::gateway {
 enum class Side : uint8_t { downstream, upstream, internal };
 
 struct Failure {
-  observe::Reject reason;   // metric label and access-log reason
+  observe::Reject reason;  // metric label and access-log reason
   Side side;
   int status;               // the reply when nothing of the response was sent yet
   bool retryable;           // nothing reached the upstream application: a new attempt is safe
@@ -27,8 +27,8 @@ namespace failure {
 
 constexpr Failure connect_failed{observe::Reject::upstream_connect_failed, Side::upstream, 502,
                                  true, "could not connect to the upstream"};
-constexpr Failure no_endpoint{observe::Reject::upstream_connect_failed, Side::upstream, 502,
-                              true, "no upstream endpoint available"};
+constexpr Failure no_endpoint{observe::Reject::upstream_connect_failed, Side::upstream, 502, true,
+                              "no upstream endpoint available"};
 constexpr Failure timeout{observe::Reject::upstream_timeout, Side::upstream, 504, false,
                           "the upstream did not answer in time"};
 constexpr Failure reset{observe::Reject::upstream_reset, Side::upstream, 502, false,
@@ -36,8 +36,8 @@ constexpr Failure reset{observe::Reject::upstream_reset, Side::upstream, 502, fa
 // A pooled connection the upstream had closed while idle: nothing was processed.
 constexpr Failure stale{observe::Reject::upstream_reset, Side::upstream, 502, true,
                         "the upstream closed the connection"};
-constexpr Failure bad_response{observe::Reject::upstream_bad_response, Side::upstream, 502,
-                               false, "the upstream sent a malformed response"};
+constexpr Failure bad_response{observe::Reject::upstream_bad_response, Side::upstream, 502, false,
+                               "the upstream sent a malformed response"};
 constexpr Failure client_timeout{observe::Reject::read_timeout, Side::downstream, 408, false,
                                  "request body not received in time"};
 constexpr Failure client_gone{observe::Reject::bad_request, Side::downstream, 400, false,

@@ -8,9 +8,9 @@ namespace {
 
 // Hop-by-hop fields (RFC 9110 7.6.1) plus Content-Length, which the gateway writes itself.
 bool is_hop_or_framing(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive",        "proxy-connection", "te",
-      "trailer",    "transfer-encoding", "upgrade",          "content-length"};
+  static constexpr std::string_view kNames[] = {"connection", "keep-alive",    "proxy-connection",
+                                                "te",         "trailer",       "transfer-encoding",
+                                                "upgrade",    "content-length"};
   for (auto n : kNames)
     if (http::iequals(n, name)) return true;
   return false;

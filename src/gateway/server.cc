@@ -131,9 +131,8 @@ class Server {
         }
       }
       ups.push_back({{"name", uc.name},
-                     {"balancer", uc.balancer == config::Balancer::least_request
-                                      ? "least_request"
-                                      : "round_robin"},
+                     {"balancer", uc.balancer == config::Balancer::least_request ? "least_request"
+                                                                                 : "round_robin"},
                      {"endpoints", eps}});
     }
     return nlohmann::json{{"upstreams", ups}}.dump(2) + "\n";

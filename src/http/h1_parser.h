@@ -2,9 +2,9 @@
 //
 // RequestParser reads a downstream request: a byte-level scan of the head (limits, bare CR/LF,
 // NUL and control bytes, obs-fold) runs first, then Boost.Beast's parser, then the framing rules
-// of RFC 9112 that Beast leaves open (Transfer-Encoding other than a final "chunked", Content-Length
-// lists, CL with TE, Host count). Any violation is a ParseFailure carrying the status to answer
-// and the rejection reason; the caller answers it and closes the connection.
+// of RFC 9112 that Beast leaves open (Transfer-Encoding other than a final "chunked",
+// Content-Length lists, CL with TE, Host count). Any violation is a ParseFailure carrying the
+// status to answer and the rejection reason; the caller answers it and closes the connection.
 //
 // ResponseParser reads an upstream response head and body.
 //

@@ -50,7 +50,7 @@ std::shared_ptr<EndpointState> Cluster::pick(uint64_t random) {
   if (endpoints_.empty()) return nullptr;
   if (endpoints_.size() == 1) return endpoints_.front();
   return cfg_.balancer == config::Balancer::least_request ? pick_least_request(random)
-                                                         : pick_round_robin();
+                                                          : pick_round_robin();
 }
 
 // Smooth weighted round robin: every pick raises each endpoint by its weight and takes the
@@ -94,8 +94,8 @@ asio::awaitable<Acquired> Cluster::acquire(std::shared_ptr<EndpointState> ep, bo
   auto conn = std::make_unique<Connection>(io_);
   conn->endpoint = ep;
   asio::steady_timer timer(io_, cfg_.connect_timeout);
-  auto result = co_await (conn->socket.async_connect(ep->ep.address, kAwait) ||
-                          timer.async_wait(kAwait));
+  auto result =
+      co_await (conn->socket.async_connect(ep->ep.address, kAwait) || timer.async_wait(kAwait));
   if (result.index() == 1) {
     metrics_.connect_failures.inc();
     co_return Acquired{nullptr, AcquireError::connect_timeout};
@@ -112,7 +112,8 @@ asio::awaitable<Acquired> Cluster::acquire(std::shared_ptr<EndpointState> ep, bo
 
 void Cluster::release(std::unique_ptr<Connection> conn, bool reusable) {
   auto& ep = *conn->endpoint;
-  if (reusable && !ep.removed && conn->rbuf.empty() && ep.idle.size() < cfg_.max_idle_per_endpoint) {
+  if (reusable && !ep.removed && conn->rbuf.empty() &&
+      ep.idle.size() < cfg_.max_idle_per_endpoint) {
     conn->idle_since = std::chrono::steady_clock::now();
     ep.idle.push_back(std::move(conn));
     return;

@@ -42,9 +42,9 @@ struct Connection {
 
 struct EndpointState {
   ResolvedEndpoint ep;
-  uint32_t active = 0;          // requests in flight on this worker
-  int64_t current_weight = 0;   // smooth weighted round robin state
-  bool removed = false;         // no longer in the cluster; connections are not pooled
+  uint32_t active = 0;         // requests in flight on this worker
+  int64_t current_weight = 0;  // smooth weighted round robin state
+  bool removed = false;        // no longer in the cluster; connections are not pooled
   std::vector<std::unique_ptr<Connection>> idle;
 };
 

@@ -51,8 +51,8 @@ TEST(ForwardRequest, DropsHopByHopFieldsAndFieldsNamedByConnection) {
   auto p = parse_request(raw);
   std::string out;
   append_upstream_request(out, p->head(), basic());
-  for (auto name : {"connection", "x-secret", "keep-alive", "proxy-connection", "te", "trailer",
-                    "upgrade"})
+  for (auto name :
+       {"connection", "x-secret", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"})
     EXPECT_FALSE(has_field(out, name)) << name << " in\n" << out;
   EXPECT_TRUE(has_line(out, "Accept: */*"));
   EXPECT_TRUE(has_line(out, "Host: api.example.com"));
@@ -89,7 +89,8 @@ TEST(ForwardRequest, RewritesFramingForChunkedAndLengthBodies) {
   append_upstream_request(out, p->head(), basic());
   EXPECT_TRUE(has_line(out, "Transfer-Encoding: chunked"));
 
-  std::string length = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\nExpect: 100-continue\r\n\r\n";
+  std::string length =
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\nExpect: 100-continue\r\n\r\n";
   auto q = parse_request(length);
   out.clear();
   append_upstream_request(out, q->head(), basic());
