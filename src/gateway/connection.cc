@@ -204,6 +204,7 @@ class ConnectionImpl final : public Connection {
   asio::awaitable<bool> read_head(std::chrono::milliseconds first_wait) {
     const auto& limits = w_.runtime().cfg->limits;
     bool waiting_idle = in_.empty();
+    if (waiting_idle) in_.shrink_if_grown();
     arm(waiting_idle ? first_wait : limits.header_timeout);
     for (;;) {
       if (!in_.empty()) {

@@ -34,7 +34,7 @@ class ReadBuffer {
   std::span<char> space(size_t min) {
     if (!data_) {
       cap_ = initial_ > min ? initial_ : min;
-      data_ = std::make_unique<char[]>(cap_);
+      data_ = std::make_unique_for_overwrite<char[]>(cap_);
     }
     if (cap_ - end_ < min && begin_ > 0) {
       std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
@@ -43,7 +43,7 @@ class ReadBuffer {
     }
     if (cap_ - end_ < min) {
       size_t cap = cap_ * 2 > end_ + min ? cap_ * 2 : end_ + min;
-      auto grown = std::make_unique<char[]>(cap);
+      auto grown = std::make_unique_for_overwrite<char[]>(cap);
       std::memcpy(grown.get(), data_.get(), end_);
       data_ = std::move(grown);
       cap_ = cap;
@@ -53,9 +53,11 @@ class ReadBuffer {
 
   void commit(size_t n) { end_ += n; }
 
-  // Gives the memory back while the connection idles (only when nothing is unread).
-  void release_if_empty() {
-    if (empty()) data_.reset(), cap_ = 0, begin_ = end_ = 0;
+  // Gives the memory back while the connection idles if a burst grew it past its initial
+  // size (only when nothing is unread). The initial block is kept: freeing it on every idle
+  // wait would cost an allocation per request.
+  void shrink_if_grown() {
+    if (empty() && cap_ > initial_) data_.reset(), cap_ = 0, begin_ = end_ = 0;
   }
 
   size_t capacity() const { return cap_; }
