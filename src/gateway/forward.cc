@@ -123,7 +123,10 @@ bool append_client_response(std::string& out, const http::ResponseHead& head, Cl
         out.append("Content-Length: 0\r\n");
       break;
   }
-  if (r.close) out.append("Connection: close\r\n");
+  if (r.close)
+    out.append("Connection: close\r\n");
+  else if (r.client_version == 10)
+    out.append("Connection: keep-alive\r\n");  // HTTP/1.0 closes unless told otherwise
   out.append("\r\n");
   return chunked;
 }

@@ -156,6 +156,15 @@ TEST(ForwardResponse, ChunkedUpstreamIsChunkedForHttp11AndCloseDelimitedForHttp1
   EXPECT_FALSE(has_field(out, "transfer-encoding"));
 }
 
+TEST(ForwardResponse, Http10KeepAliveClientIsToldTheConnectionStaysOpen) {
+  std::string raw = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  auto p = parse_response(raw);
+  std::string out;
+  ClientResponse info{.request_id = "r", .client_version = 10};
+  append_client_response(out, p->head(), info);
+  EXPECT_TRUE(has_line(out, "Connection: keep-alive")) << out;
+}
+
 TEST(ForwardResponse, HeadResponseKeepsUpstreamContentLength) {
   std::string raw = "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n";
   auto p = parse_response(raw, /*head=*/true);
