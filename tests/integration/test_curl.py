@@ -37,7 +37,7 @@ class CurlTest(harness.GatewayCase):
     def setUpClass(cls):
         cls.curl = shutil.which("curl")
         if not cls.curl:
-            raise unittest.SkipTest("curl is not installed")
+            raise RuntimeError("curl is missing: run scripts/install-deps.sh")
         super().setUpClass()
         cls.dir = tempfile.mkdtemp(prefix="basalt-curl-")
         cls.addClassCleanup(shutil.rmtree, cls.dir, True)

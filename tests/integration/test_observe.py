@@ -146,8 +146,7 @@ class ObserveTest(harness.GatewayCase):
 
     def test_promtool_accepts_the_metrics(self):
         promtool = shutil.which("promtool")
-        if not promtool:
-            self.skipTest("promtool is not installed")
+        self.assertIsNotNone(promtool, "promtool is missing: run scripts/install-deps.sh")
         self.get_and_log("/obs/promtool")
         self.get_and_log("/nothing-here")
         text = self.gw.admin("/metrics").body
