@@ -44,6 +44,17 @@ START_TIMEOUT = 20.0
 IO_TIMEOUT = 10.0
 STOP_TIMEOUT = 20.0
 
+# The start of every test config: one public listener and the admin listener on free loopback
+# ports, the access log on stdout (where Gateway collects it).
+LOOPBACK = """\
+listeners:
+  - name: public
+    address: 127.0.0.1:0
+admin:
+  address: 127.0.0.1:0
+access_log: { path: stdout }
+"""
+
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 

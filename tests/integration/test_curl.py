@@ -10,13 +10,7 @@ import unittest
 
 import harness
 
-CONFIG = """
-listeners:
-  - name: public
-    address: 127.0.0.1:0
-admin:
-  address: 127.0.0.1:0
-access_log: { path: stdout }
+CONFIG = harness.LOOPBACK + """\
 upstreams:
   - name: demo
     endpoints: [ { address: "127.0.0.1:@a@" } ]

@@ -11,14 +11,7 @@ import unittest
 import harness
 from harness import request_bytes
 
-CONFIG = """
-workers: 2
-listeners:
-  - name: public
-    address: 127.0.0.1:0
-admin:
-  address: 127.0.0.1:0
-access_log: { path: stdout }
+CONFIG = "workers: 2\n" + harness.LOOPBACK + """\
 limits:
   max_header_bytes: 8KiB
   max_header_count: 100

@@ -14,14 +14,7 @@ import harness
 
 SECRET = "s3cr3t-value-for-redaction-test"
 
-CONFIG = """
-workers: 2
-listeners:
-  - name: public
-    address: 127.0.0.1:0
-admin:
-  address: 127.0.0.1:0
-access_log: { path: stdout }
+CONFIG = "workers: 2\n" + harness.LOOPBACK + """\
 upstreams:
   - name: obsup
     endpoints: [ { address: "127.0.0.1:@a@" } ]

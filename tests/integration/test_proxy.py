@@ -9,14 +9,7 @@ import urllib.parse
 import harness
 from harness import REQUEST_ID_RE
 
-CONFIG = """
-workers: 2
-listeners:
-  - name: public
-    address: 127.0.0.1:0
-admin:
-  address: 127.0.0.1:0
-access_log: { path: stdout }
+CONFIG = "workers: 2\n" + harness.LOOPBACK + """\
 upstreams:
   - name: a
     endpoints: [ { address: "127.0.0.1:@a@" } ]

@@ -12,14 +12,7 @@ import unittest
 
 import harness
 
-CONFIG = """
-workers: 2
-listeners:
-  - name: public
-    address: 127.0.0.1:0
-admin:
-  address: 127.0.0.1:0
-access_log: { path: stdout }
+CONFIG = "workers: 2\n" + harness.LOOPBACK + """\
 limits:
   drain_timeout: @drain@
 upstreams:

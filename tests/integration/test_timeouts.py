@@ -6,14 +6,7 @@ import unittest
 
 import harness
 
-CONFIG = """
-workers: 2
-listeners:
-  - name: public
-    address: 127.0.0.1:0
-admin:
-  address: 127.0.0.1:0
-access_log: { path: stdout }
+CONFIG = "workers: 2\n" + harness.LOOPBACK + """\
 limits:
   header_timeout: 300ms
   read_timeout: 400ms
