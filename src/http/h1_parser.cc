@@ -13,6 +13,7 @@ using boost::beast::error_code;
 using bsv = boost::beast::string_view;
 
 constexpr ParseFailure kMalformed{400, "bad_request", "malformed request"};
+constexpr ParseFailure kVersionNotSupported{505, "bad_request", "HTTP version not supported"};
 constexpr ParseFailure kBadResponse{502, "upstream_bad_response", "malformed upstream response"};
 constexpr ParseFailure kBodyTooLarge{413, "body_too_large", "request body too large"};
 constexpr size_t kMaxResponseHead = 64 * 1024;
@@ -132,8 +133,7 @@ class BeastRequest final : public bhttp::basic_parser<true> {
     head->method = method;
     head->target = target;
     head->version = static_cast<unsigned>(version);
-    if (version != 10 && version != 11)
-      fail(ec, {505, "bad_request", "HTTP version not supported"});
+    if (version != 10 && version != 11) fail(ec, kVersionNotSupported);
   }
 
   void on_response_impl(int, bsv, int, error_code& ec) override {
@@ -371,6 +371,21 @@ struct RequestParser::Impl {
   bool length_over_limit = false;
 };
 
+namespace {
+
+// True when the request line ends in a well-formed "HTTP/D.D" that Beast refused only for its
+// value (2.0, 1.2, 0.9): such a request is answered 505, a malformed one 400.
+bool names_an_http_version(std::string_view head) {
+  std::string_view line = head.substr(0, head.find('\r'));
+  constexpr std::string_view kPrefix = " HTTP/";
+  if (line.size() < kPrefix.size() + 3) return false;
+  std::string_view v = line.substr(line.size() - kPrefix.size() - 3);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  return v.substr(0, kPrefix.size()) == kPrefix && digit(v[6]) && v[7] == '.' && digit(v[8]);
+}
+
+}  // namespace
+
 RequestParser::RequestParser(RequestLimits limits) : impl_(std::make_unique<Impl>(limits)) {}
 RequestParser::~RequestParser() = default;
 
@@ -396,6 +411,8 @@ HeadResult RequestParser::parse_head(std::string_view in) {
   error_code ec;
   size_t used = p.put(boost::asio::buffer(in.data(), scan.consumed), ec);
   p.eager(true);
+  if (ec == bhttp::error::bad_version && names_an_http_version(in))
+    return {HeadState::failed, 0, kVersionNotSupported};
   if (ec || !p.is_header_done() || used != scan.consumed)
     return {HeadState::failed, 0, p.failure.value_or(kMalformed)};
   return scan;

@@ -185,6 +185,11 @@ class FramingTest(harness.GatewayCase):
     def test_fragment_in_target_is_400(self):
         self.assert_rejected(request_bytes("GET", "/frag#x"))
 
+    def test_unsupported_http_version_is_505_and_malformed_one_400(self):
+        self.assert_rejected(b"GET /v2 HTTP/2.0\r\nHost: a\r\n\r\n", status=505)
+        self.assert_rejected(b"GET /v12 HTTP/1.2\r\nHost: a\r\n\r\n", status=505)
+        self.assert_rejected(b"GET /vx HTTP/x.1\r\nHost: a\r\n\r\n", status=400)
+
     # -- limits -----------------------------------------------------------------------------
 
     def test_huge_header_is_431(self):

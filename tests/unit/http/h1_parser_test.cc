@@ -174,13 +174,15 @@ TEST(RequestHead, RefusesTwoHostFields) {
   EXPECT_TRUE(refused(Request(get("Host: other.example\r\n")).result(), 400, "bad_request"));
 }
 
-// Beast refuses any version but 1.0 and 1.1 while reading the request line, before the
-// parser's own 505 check runs, so the answer is a 400.
+// A well-formed version other than 1.0 and 1.1 is 505 (RFC 9110 15.6.6); a malformed one 400.
 TEST(RequestHead, RefusesHttpVersionsOtherThan10And11) {
-  EXPECT_TRUE(refused(Request("GET / HTTP/2.0\r\nHost: a\r\n\r\n").result(), 400, "bad_request"));
-  EXPECT_TRUE(refused(Request("GET / HTTP/1.2\r\nHost: a\r\n\r\n").result(), 400, "bad_request"));
-  EXPECT_TRUE(refused(Request("GET / HTTP/0.9\r\nHost: a\r\n\r\n").result(), 400, "bad_request"));
+  EXPECT_TRUE(refused(Request("GET / HTTP/2.0\r\nHost: a\r\n\r\n").result(), 505, "bad_request"));
+  EXPECT_TRUE(refused(Request("GET / HTTP/1.2\r\nHost: a\r\n\r\n").result(), 505, "bad_request"));
+  EXPECT_TRUE(refused(Request("GET / HTTP/0.9\r\nHost: a\r\n\r\n").result(), 505, "bad_request"));
   EXPECT_TRUE(refused(Request("GET / HTTX/1.1\r\nHost: a\r\n\r\n").result(), 400, "bad_request"));
+  EXPECT_TRUE(refused(Request("GET / HTTP/1.10\r\nHost: a\r\n\r\n").result(), 400, "bad_request"));
+  EXPECT_TRUE(refused(Request("GET / HTTP/a.1\r\nHost: a\r\n\r\n").result(), 400, "bad_request"));
+  EXPECT_TRUE(refused(Request("GET /HTTP/2.0\r\nHost: a\r\n\r\n").result(), 400, "bad_request"));
 }
 
 TEST(RequestHead, RefusesAnEmptyRequestLine) {
