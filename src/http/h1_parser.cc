@@ -218,12 +218,22 @@ class BeastRequest final : public bhttp::basic_parser<true> {
 
 constexpr size_t kMaxChunkHeaderLine = 4096;
 
-// Beast keeps reading a chunk extension whose quoted string runs past the end of the line,
-// waiting for a closing quote. A chunk-size line ends at its first CRLF (qdtext excludes CR and
-// LF), so when the decoder waits for more while a complete line is buffered, or the line grows
-// past any sane length, the chunk header is malformed.
+// Beast keeps waiting, instead of failing, on a chunk extension whose quoted string runs past
+// the end of its line (it wants a closing quote) and on a chunk-size line or trailer section
+// ended by a bare LF (it wants a CRLF). A chunk-size line ends at its first CRLF (qdtext
+// excludes CR and LF), so when the decoder waits for more while a bare LF or a complete line
+// is buffered, or the line grows past any sane length, the chunk header is malformed.
+bool has_bare_lf(std::string_view s) {
+  for (size_t i = s.find('\n'); i != std::string_view::npos; i = s.find('\n', i + 1))
+    if (i == 0 || s[i - 1] != '\r') return true;
+  return false;
+}
+
 bool stalled_on_bad_chunk_header(const BeastRequest& p, std::string_view rest) {
-  if (!p.at_chunk_header || p.in_trailers) return false;
+  if (!p.at_chunk_header && !p.in_trailers) return false;
+  // Chunk-size lines and trailer fields end in CRLF; Beast waits for one past a bare LF.
+  if (has_bare_lf(rest)) return true;
+  if (p.in_trailers) return false;
   if (rest.substr(0, 2) == "\r\n") rest.remove_prefix(2);  // the CRLF closing the last chunk
   size_t eol = rest.find("\r\n");
   if (eol == std::string_view::npos) return rest.size() > kMaxChunkHeaderLine;

@@ -536,6 +536,17 @@ TEST(RequestBody, RefusesChunkDataNotFollowedByCrlf) {
   EXPECT_TRUE(refused(r.body(out), 400, "bad_request"));
 }
 
+// Beast waits for a CRLF past a bare LF; the parser must refuse at once, not stall.
+TEST(RequestBody, RefusesABareLfEndingAChunkLineOrTheTrailerSection) {
+  for (std::string_view body : {"3\nabc\n0\n\n", "3\r\nabc\r\n0\r\n\n", "3\r\nabc\n0\r\n\r\n",
+                                "3\r\nabc\r\n0\r\nX-T: 1\n\r\n"}) {
+    Request r(post("Transfer-Encoding: chunked\r\n", std::string(body)));
+    ASSERT_EQ(r.result().state, HeadState::done);
+    std::string out;
+    EXPECT_TRUE(refused(r.body(out), 400, "bad_request")) << testing::PrintToString(body);
+  }
+}
+
 TEST(RequestBody, ContentLengthOverTheLimitIsTooLarge) {
   Request r(post("Content-Length: 11\r\n", "hello world"));
   ASSERT_EQ(r.result().state, HeadState::done);
