@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -33,7 +34,8 @@ struct Page {
 
 class ServerImpl final : public Server {
  public:
-  ServerImpl(Hooks hooks) : hooks_(std::move(hooks)) {}
+  ServerImpl(const config::AdminConfig& cfg, Hooks hooks)
+      : token_(cfg.token), hooks_(std::move(hooks)) {}
   ~ServerImpl() override { stop(); }
 
   bool bind(const config::AdminConfig& cfg, std::string* error) {
@@ -80,11 +82,14 @@ class ServerImpl final : public Server {
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kAwait);
       if (ec) break;
       const auto& req = parser.get();
-      Page page = route(req.method(), req.target());
+      Page page = authorized(req) ? route(req.method(), req.target())
+                                  : Page{401, "text/plain; charset=utf-8", "unauthorized\n"};
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(page.status),
                                               req.version()};
       res.set(bhttp::field::content_type, page.content_type);
       res.set(bhttp::field::cache_control, "no-store");
+      if (page.status == 401)
+        res.set(bhttp::field::www_authenticate, "Bearer realm=\"basalt-admin\"");
       res.body() = std::move(page.body);
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
@@ -93,6 +98,31 @@ class ServerImpl final : public Server {
     }
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  // With a token configured, everything but the probes (/live, /ready: orchestrators call them
+  // without credentials, and they reveal nothing) needs "Authorization: Bearer <token>".
+  bool authorized(const bhttp::request<bhttp::string_body>& req) const {
+    if (token_.empty()) return true;
+    std::string_view path = req.target().substr(0, req.target().find('?'));
+    if (path == "/live" || path == "/ready") return true;
+    auto it = req.find(bhttp::field::authorization);
+    if (it == req.end()) return false;
+    std::string_view value = it->value();
+    constexpr std::string_view kScheme = "Bearer ";
+    if (value.size() < kScheme.size() || !beast::iequals(value.substr(0, 6), "Bearer") ||
+        value[6] != ' ')
+      return false;
+    return same_secret(value.substr(kScheme.size()), token_);
+  }
+
+  // Compares in time that depends only on the lengths, so a wrong token's timing says nothing
+  // about how much of it was right.
+  static bool same_secret(std::string_view given, std::string_view expected) {
+    unsigned char diff = given.size() == expected.size() ? 0 : 1;
+    for (size_t i = 0; i < given.size(); ++i)
+      diff |= static_cast<unsigned char>(given[i] ^ expected[i % expected.size()]);
+    return diff == 0;
   }
 
   Page route(bhttp::verb method, std::string_view target) {
@@ -114,6 +144,7 @@ class ServerImpl final : public Server {
     return {404, "text/plain; charset=utf-8", "not found\n"};
   }
 
+  const std::string token_;
   Hooks hooks_;
   asio::io_context io_{1};
   std::optional<tcp::acceptor> acceptor_;
@@ -125,7 +156,7 @@ class ServerImpl final : public Server {
 
 std::unique_ptr<Server> Server::start(const config::AdminConfig& cfg, Hooks hooks,
                                       std::string* error) {
-  auto s = std::make_unique<ServerImpl>(std::move(hooks));
+  auto s = std::make_unique<ServerImpl>(cfg, std::move(hooks));
   if (!s->bind(cfg, error)) return nullptr;
   s->run();
   return s;

@@ -7,6 +7,9 @@
 //   GET /config     the active config as JSON, ${...} values redacted
 //   GET /upstreams  endpoints and their state, JSON
 //
+// With admin.token set (required off loopback), every endpoint but /live and /ready answers
+// 401 unless the request carries "Authorization: Bearer <token>".
+//
 //   admin::Hooks hooks{.ready = [&] { return ready.load(); }, .metrics = ..., ...};
 //   std::string err;
 //   auto admin = admin::Server::start(cfg.admin, std::move(hooks), &err);

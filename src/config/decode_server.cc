@@ -1,5 +1,6 @@
 // Top-level keys and the server-wide sections: workers, listeners, admin, logs, limits.
 #include <array>
+#include <string>
 #include <utility>
 
 #include "config/decode.h"
@@ -42,15 +43,35 @@ void read_listeners(Reader& r, const Entry& e, Config& c) {
     r.error(e.value.pos, "'listeners' must have at least one listener");
 }
 
-constexpr std::array<Key<AdminConfig>, 2> kAdminKeys{{
+// Long enough that guessing it over the network is hopeless.
+constexpr size_t kMinAdminToken = 16;
+
+void read_admin_token(Reader& r, const Entry& e, AdminConfig& a) {
+  auto token = r.string(e.value, e.key);
+  if (!token) return;
+  if (!token->empty() && token->size() < kMinAdminToken) {
+    r.error(e.value.pos, "'token' must be at least " + std::to_string(kMinAdminToken) +
+                             " characters (or empty for none)");
+    return;
+  }
+  if (token->find_first_of(" \t\r\n") != std::string::npos) {
+    r.error(e.value.pos, "'token' must not contain whitespace");
+    return;
+  }
+  a.token = std::move(*token);
+}
+
+constexpr std::array<Key<AdminConfig>, 3> kAdminKeys{{
     {"enabled", false,
      [](Reader& r, const Entry& e, AdminConfig& a) {
        assign(a.enabled, r.boolean(e.value, e.key));
      }},
     {"address", false,
      [](Reader& r, const Entry& e, AdminConfig& a) {
+       a.address_pos = e.value.pos;
        assign(a.address, r.address(e.value, e.key, /*allow_port_0=*/true));
      }},
+    {"token", false, read_admin_token},
 }};
 
 constexpr std::array<Key<AccessLogConfig>, 1> kAccessLogKeys{{

@@ -1,5 +1,7 @@
 #include "config/loader.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -10,6 +12,7 @@
 #include <set>
 #include <tuple>
 
+#include "config/address.h"
 #include "config/decode.h"
 #include "config/document.h"
 #include "config/reader.h"
@@ -29,6 +32,27 @@ void check_upstream_refs(Reader& r, const Config& cfg) {
               "route '" + route.name + "' refers to unknown upstream '" + target.upstream + "'");
     }
   }
+}
+
+// True for "localhost" and loopback literals; a DNS name cannot be known to be loopback.
+bool is_loopback(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
+// Secure by default: the admin listener shows the config and upstreams and will grow controls,
+// so off loopback it must be protected by a token.
+void check_admin_exposure(Reader& r, const Config& cfg) {
+  const auto& a = cfg.admin;
+  if (!a.enabled || !a.token.empty() || is_loopback(a.address.host)) return;
+  const SourcePos& pos = a.address_pos.line ? a.address_pos : a.pos;
+  r.error(pos, "admin address '" + format_host_port(a.address) +
+                   "' is not loopback: set admin.token (for example \"${BASALT_ADMIN_TOKEN}\") "
+                   "or bind it to 127.0.0.1");
 }
 
 // File order; an aliased value can report the same problem twice, which says nothing new.
@@ -72,12 +96,16 @@ LoadResult load_string(std::string_view yaml, const std::string& file_name) {
   Reader reader(yaml);
   decode_config(reader, doc.root, *cfg);
   check_upstream_refs(reader, *cfg);
+  check_admin_exposure(reader, *cfg);
 
   // Publish only a clean config.
   for (auto& e : reader.take_errors()) result.errors.push_back(std::move(e));
   sort_and_dedupe(result.errors);
   if (!result.errors.empty()) return result;
-  cfg->redacted_json = to_json(doc.root, /*redact=*/true).dump(2);
+  nlohmann::json shown = to_json(doc.root, /*redact=*/true);
+  if (auto admin = shown.find("admin"); admin != shown.end() && admin->is_object())
+    if (auto token = admin->find("token"); token != admin->end()) *token = "<redacted>";
+  cfg->redacted_json = shown.dump(2);
   result.config = std::move(cfg);
   return result;
 }

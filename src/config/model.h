@@ -40,10 +40,14 @@ struct ListenerConfig {
   SourcePos pos;
 };
 
+// Off loopback the admin listener requires `token`: every endpoint but /live and /ready then
+// needs "Authorization: Bearer <token>". Empty means no token.
 struct AdminConfig {
   bool enabled = true;
   HostPort address{"127.0.0.1", 9901};
+  std::string token;
   SourcePos pos;
+  SourcePos address_pos;
 };
 
 // path: "stdout", "stderr", "off", or a file path (opened for append).

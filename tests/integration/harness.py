@@ -77,6 +77,14 @@ def require_binaries():
             raise unittest.SkipTest(f"{var} does not name an executable (got {path!r})")
 
 
+def run_cli(*args, env=None, timeout=30):
+    """`basalt ARGS...` to completion; the CompletedProcess with text stdout and stderr."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([gateway_binary(), *args], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL, env=full_env)
+
+
 def fill(template, **values):
     """Replaces each @name@ in template by str(value); braces stay free for YAML flow maps."""
     text = template

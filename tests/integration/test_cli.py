@@ -73,8 +73,7 @@ routes:
 
 
 def run(*args, timeout=30):
-    return subprocess.run([harness.gateway_binary(), *args], capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return harness.run_cli(*args, timeout=timeout)
 
 
 class CliTest(unittest.TestCase):

@@ -44,6 +44,25 @@ TEST(LoaderErrors, ListenersAreRequiredAndNonEmpty) {
             Lines{"t.yaml:1:12: 'listeners' must be a list, but it is a single value"});
 }
 
+TEST(LoaderErrors, AdminOffLoopbackNeedsALongEnoughToken) {
+  const std::string listeners = "listeners: [ { name: l, address: 127.0.0.1:0 } ]\n";
+  const std::string exposed =
+      "t.yaml:2:19: admin address '0.0.0.0:9901' is not loopback: set admin.token (for example "
+      "\"${BASALT_ADMIN_TOKEN}\") or bind it to 127.0.0.1";
+  EXPECT_EQ(errors(listeners + "admin: { address: 0.0.0.0:9901 }\n"), Lines{exposed});
+  // A refused token is no token: the exposure is reported too.
+  EXPECT_EQ(errors(listeners + "admin: { address: 0.0.0.0:9901, token: abc }\n"),
+            (Lines{exposed,
+                   "t.yaml:2:40: 'token' must be at least 16 characters (or empty for "
+                   "none)"}));
+  EXPECT_EQ(
+      errors(listeners + "admin: { address: 127.0.0.1:9901, token: \"0123456789 abcdef\" }\n"),
+      Lines{"t.yaml:2:42: 'token' must not contain whitespace"});
+  EXPECT_TRUE(errors(listeners + "admin: { address: 0.0.0.0:9901, enabled: false }\n").empty());
+  EXPECT_TRUE(
+      errors(listeners + "admin: { address: 10.0.0.1:9901, token: 0123456789abcdef }\n").empty());
+}
+
 TEST(LoaderErrors, UnknownKeysAreReportedAndLoadingGoesOn) {
   EXPECT_EQ(errors("listeners:\n"
                    "  - name: a\n"

@@ -288,6 +288,16 @@ TEST(Loader, RedactedJsonHidesEverySubstitutedValue) {
   EXPECT_NE(cfg->redacted_json.find("\n  \"listeners\": ["), std::string::npos);
 }
 
+TEST(Loader, AdminTokenIsRedactedEvenWhenWrittenLiterally) {
+  auto cfg = load_ok(
+      "listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
+      "admin: { address: 0.0.0.0:9901, token: literal-admin-token-1234 }\n");
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->admin.token, "literal-admin-token-1234");
+  EXPECT_EQ(cfg->redacted_json.find("literal-admin-token"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(cfg->redacted_json)["admin"]["token"], "<redacted>");
+}
+
 TEST(Loader, NoConfigIsPublishedWhenThereAreErrors) {
   LoadResult r = load_string("listeners: [ { name: l, address: nope } ]\n", "t.yaml");
   EXPECT_FALSE(r.ok());
