@@ -454,7 +454,11 @@ class ConnectionImpl final : public Connection {
     // A second attempt only when a pooled connection turns out closed before anything was
     // answered and the request can be sent again whole (the retry's connection is fresh).
     for (int attempt = 0; attempt < 2; ++attempt) {
-      auto acquired = co_await cluster.acquire(ep, attempt > 0);
+      using Reuse = upstream::Cluster::Reuse;
+      auto reuse = attempt > 0                                   ? Reuse::fresh
+                   : parser_.head().body == http::BodyKind::none ? Reuse::any
+                                                                 : Reuse::checked;
+      auto acquired = co_await cluster.acquire(ep, reuse);
       if (!acquired.conn) {
         failed = failure::connect_failed;
         break;

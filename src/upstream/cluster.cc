@@ -1,10 +1,12 @@
 // Per-worker cluster: balancing and keep-alive pools. See cluster.h.
 #include "upstream/cluster.h"
 
+#include <sys/socket.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 
 namespace basalt::upstream {
 namespace {
@@ -12,6 +14,18 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+// A connection idle this long may have been closed by an upstream with a short keep-alive
+// timeout; under load connections idle for microseconds, so the check costs nothing there.
+constexpr auto kCheckAfterIdle = std::chrono::seconds(1);
+
+// True when nothing is waiting to be read: the upstream has neither closed the connection nor
+// sent bytes nobody asked for (either makes it unusable).
+bool idle_and_open(tcp::socket& socket) {
+  char byte;
+  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 
 }  // namespace
 
@@ -80,16 +94,28 @@ std::shared_ptr<EndpointState> Cluster::pick_least_request(uint64_t random) {
   return endpoints_[load_b < load_a ? b : a];
 }
 
-asio::awaitable<Acquired> Cluster::acquire(std::shared_ptr<EndpointState> ep, bool fresh) {
+std::unique_ptr<Connection> Cluster::take_pooled(EndpointState& ep, Reuse reuse) {
+  if (reuse == Reuse::fresh) return nullptr;
+  const auto now = std::chrono::steady_clock::now();
+  // Newest idle connection first: the likeliest to still be open on the other side.
+  while (!ep.idle.empty()) {
+    auto conn = std::move(ep.idle.back());
+    ep.idle.pop_back();
+    bool check = reuse == Reuse::checked || now - conn->idle_since >= kCheckAfterIdle;
+    if (check && !idle_and_open(conn->socket)) {
+      close(std::move(conn));
+      continue;
+    }
+    conn->reused = true;
+    return conn;
+  }
+  return nullptr;
+}
+
+asio::awaitable<Acquired> Cluster::acquire(std::shared_ptr<EndpointState> ep, Reuse reuse) {
   using namespace asio::experimental::awaitable_operators;
 
-  // Newest idle connection first: the likeliest to still be open on the other side.
-  if (!fresh && !ep->idle.empty()) {
-    auto conn = std::move(ep->idle.back());
-    ep->idle.pop_back();
-    conn->reused = true;
-    co_return Acquired{std::move(conn), AcquireError::none};
-  }
+  if (auto pooled = take_pooled(*ep, reuse)) co_return Acquired{std::move(pooled)};
 
   auto conn = std::make_unique<Connection>(io_);
   conn->endpoint = ep;
@@ -118,6 +144,10 @@ void Cluster::release(std::unique_ptr<Connection> conn, bool reusable) {
     ep.idle.push_back(std::move(conn));
     return;
   }
+  close(std::move(conn));
+}
+
+void Cluster::close(std::unique_ptr<Connection> conn) {
   boost::system::error_code ec;
   conn->socket.close(ec);
   metrics_.active_connections.add(-1);

@@ -8,7 +8,7 @@
 //   upstream::Cluster users(io, cfg.upstreams[0], shard);
 //   users.set_endpoints(upstream::resolve(cfg.upstreams[0], &err));
 //   auto ep = users.pick(rng());
-//   auto [conn, error] = co_await users.acquire(ep);   // pooled or freshly connected
+//   auto [conn, error] = co_await users.acquire(ep, Cluster::Reuse::any);  // pooled or new
 //   ... exchange on conn->socket ...
 //   users.release(std::move(conn), reusable);
 #pragma once
@@ -79,9 +79,17 @@ class Cluster {
   // `random` is a fresh random number from the worker's generator.
   std::shared_ptr<EndpointState> pick(uint64_t random);
 
-  // An idle pooled connection to `ep` if one is left, else a new one (bounded by the
-  // upstream's connect_timeout). `fresh` skips the pool (used to retry a stale connection).
-  boost::asio::awaitable<Acquired> acquire(std::shared_ptr<EndpointState> ep, bool fresh);
+  // How much a request trusts a pooled connection.
+  //   any:      take it (a bodiless request can be replayed if the upstream closed it);
+  //             one idle for a second or more is still checked, as `checked` does.
+  //   checked:  first ask the kernel whether the upstream closed it while idle, without
+  //             blocking (one recv with MSG_PEEK); a request with a body cannot be replayed.
+  //   fresh:    skip the pool (the retry after a stale connection).
+  enum class Reuse { any, checked, fresh };
+
+  // An idle pooled connection to `ep` if a usable one is left, else a new one (bounded by the
+  // upstream's connect_timeout). Pooled connections found closed are dropped on the way.
+  boost::asio::awaitable<Acquired> acquire(std::shared_ptr<EndpointState> ep, Reuse reuse);
 
   // Returns a connection after a request: pooled when `reusable` and the pool has room,
   // closed otherwise.
@@ -95,6 +103,8 @@ class Cluster {
  private:
   std::shared_ptr<EndpointState> pick_round_robin();
   std::shared_ptr<EndpointState> pick_least_request(uint64_t random);
+  std::unique_ptr<Connection> take_pooled(EndpointState& ep, Reuse reuse);
+  void close(std::unique_ptr<Connection> conn);
 
   boost::asio::io_context& io_;
   const config::UpstreamConfig& cfg_;

@@ -728,13 +728,15 @@ class _GarbageHandler(socketserver.BaseRequestHandler):
             pass
 
 
-class GarbageUpstream:
-    """A TCP upstream that answers any request with bytes that are not an HTTP response."""
+class _TcpUpstream:
+    """A threaded TCP server on a free loopback port, one `handler` per connection; the
+    handler reaches this object as self.server.owner."""
 
-    def __init__(self):
+    def __init__(self, handler):
         socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _GarbageHandler)
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
+        self.server.owner = self
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
@@ -742,6 +744,69 @@ class GarbageUpstream:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class GarbageUpstream(_TcpUpstream):
+    """A TCP upstream that answers any request with bytes that are not an HTTP response."""
+
+    def __init__(self):
+        super().__init__(_GarbageHandler)
+
+
+class _CloseAfterReplyHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        sock = self.request
+        sock.settimeout(IO_TIMEOUT)
+        upstream = self.server.owner
+        target = None
+        try:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                more = sock.recv(65536)
+                if not more:
+                    return
+                data += more
+            head, _, body = data.partition(b"\r\n\r\n")
+            target = head.split(b" ", 2)[1].decode("latin-1")
+            match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            length = int(match.group(1)) if match else 0
+            while len(body) < length:
+                more = sock.recv(65536)
+                if not more:
+                    return
+                body += more
+            payload = json.dumps({"body_bytes": len(body)}).encode()
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: " + str(len(payload)).encode() + b"\r\n\r\n"
+                         + payload)
+        except OSError:
+            pass
+        finally:
+            sock.close()
+            upstream.note_closed(target)
+
+
+class CloseAfterReplyUpstream(_TcpUpstream):
+    """Answers one request per connection with a keep-alive 200, then closes the connection:
+    what an upstream whose keep-alive timeout is shorter than the gateway's pool timeout does.
+
+    wait_closed(target) returns once the connection that served `target` is closed, so a test
+    can wait until the gateway's pooled connection is dead before it sends the next request.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._closed = []
+        super().__init__(_CloseAfterReplyHandler)
+
+    def note_closed(self, target):
+        with self._cond:
+            self._closed.append(target)
+            self._cond.notify_all()
+
+    def wait_closed(self, target, timeout=IO_TIMEOUT):
+        with self._cond:
+            return self._cond.wait_for(lambda: target in self._closed, timeout)
 
 
 # ---------------------------------------------------------------------------------------------
