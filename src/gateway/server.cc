@@ -15,6 +15,7 @@
 #include "gateway/worker.h"
 #include "net/listener.h"
 #include "observe/log.h"
+#include "upstream/dns_refresh.h"
 
 namespace basalt::gateway {
 namespace {
@@ -40,7 +41,7 @@ class Server {
     if (!open_access_log()) return 1;
     for (size_t i = 0; i < worker_count(*cfg_); ++i)
       workers_.push_back(std::make_unique<Worker>(i, runtime_, metrics_, access_log_.get()));
-    resolve_all(true);
+    resolve_at_start();
     if (!bind_listeners()) return 1;
     if (!start_admin()) return 1;
 
@@ -49,7 +50,6 @@ class Server {
     log::info("gateway", "ready", {{"workers", static_cast<int64_t>(workers_.size())}});
 
     asio::co_spawn(main_io_, wait_for_signal(), asio::detached);
-    asio::co_spawn(main_io_, refresh_dns(), asio::detached);
     asio::co_spawn(main_io_, report_suppressed_logs(), asio::detached);
     main_io_.run();
 
@@ -138,34 +138,24 @@ class Server {
     return nlohmann::json{{"upstreams", ups}}.dump(2) + "\n";
   }
 
-  // Resolves every upstream (at start: all; later: only those naming hosts) and hands the
-  // result to every worker.
-  void resolve_all(bool initial) {
+  // Resolves every upstream once and hands the result to every worker; DnsRefresh then keeps
+  // the ones that name hosts current, on its own thread.
+  void resolve_at_start() {
+    std::vector<std::vector<upstream::ResolvedEndpoint>> initial;
     for (size_t u = 0; u < cfg_->upstreams.size(); ++u) {
       const auto& uc = cfg_->upstreams[u];
-      if (!initial && !upstream::needs_dns(uc)) continue;
       std::string err;
       auto eps = upstream::resolve(uc, &err);
       if (!err.empty())
         log::warn("upstream", "resolution failed", {{"upstream", uc.name}, {"error", err}});
-      if (!initial && eps.empty()) continue;  // keep the last good list through a DNS outage
       for (auto& w : workers_) w->post_endpoints(u, eps);
+      initial.push_back(std::move(eps));
     }
-  }
-
-  asio::awaitable<void> refresh_dns() {
-    config::Duration every{0};
-    for (const auto& u : cfg_->upstreams)
-      if (upstream::needs_dns(u) && (every.count() == 0 || u.dns_refresh < every))
-        every = u.dns_refresh;
-    if (every.count() == 0) co_return;
-    asio::steady_timer timer(main_io_);
-    while (!stopping_) {
-      timer.expires_after(every);
-      auto [ec] = co_await timer.async_wait(kAwait);
-      if (ec || stopping_) co_return;
-      resolve_all(false);
-    }
+    dns_ = std::make_unique<upstream::DnsRefresh>(
+        cfg_->upstreams, std::move(initial),
+        [this](size_t u, std::vector<upstream::ResolvedEndpoint> eps) {
+          for (auto& w : workers_) w->post_endpoints(u, eps);
+        });
   }
 
   // Rate-limited warnings say how many lines they dropped even when the log goes quiet.
@@ -208,6 +198,7 @@ class Server {
   }
 
   void shutdown() {
+    if (dns_) dns_->stop();  // it posts to workers
     for (auto& w : workers_) w->stop();
     for (auto& w : workers_) w->join();
     if (admin_) admin_->stop();
@@ -222,6 +213,7 @@ class Server {
   std::unique_ptr<observe::AccessLog> access_log_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<admin::Server> admin_;
+  std::unique_ptr<upstream::DnsRefresh> dns_;
   asio::io_context main_io_{1};
   // Installed when the server is built, before any thread starts, so an early SIGTERM drains.
   asio::signal_set signals_{main_io_, SIGTERM, SIGINT};

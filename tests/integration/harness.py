@@ -239,8 +239,8 @@ def split_address(address):
 class Demo(Process):
     """The demo upstream (tools/demo): `basalt-demo --listen 127.0.0.1:0 --name NAME`."""
 
-    def __init__(self, name):
-        super().__init__([demo_binary(), "--listen", "127.0.0.1:0", "--name", name])
+    def __init__(self, name, listen="127.0.0.1:0"):
+        super().__init__([demo_binary(), "--listen", listen, "--name", name])
         self.name = name
         found = self.stdout.wait_for(lambda l: l.startswith("listening "), START_TIMEOUT)
         if found is None:
@@ -251,7 +251,7 @@ class Demo(Process):
 
     @property
     def address(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
 
 class Gateway(Process):
@@ -262,12 +262,13 @@ class Gateway(Process):
     for the access-log helpers to see it.
     """
 
-    def __init__(self, config_text, env=None, wait_ready=True):
+    def __init__(self, config_text, env=None, wait_ready=True, wrapper=()):
+        """`wrapper` is an argv prefix that execs the gateway (a namespace set-up, say)."""
         self.dir = tempfile.mkdtemp(prefix="basalt-it-")
         self.config_path = os.path.join(self.dir, "basalt.yaml")
         with open(self.config_path, "w", encoding="utf-8") as f:
             f.write(config_text)
-        super().__init__([gateway_binary(), "run", "-c", self.config_path], env=env,
+        super().__init__([*wrapper, gateway_binary(), "run", "-c", self.config_path], env=env,
                          cwd=self.dir)
         self.listeners = {}
         self.admin_port = None
