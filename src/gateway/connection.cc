@@ -72,6 +72,7 @@ struct Exchange {
   std::string_view query;
   bool has_query = false;
   std::string host;
+  std::string_view target_authority;  // of an absolute-form target; a view into the head
   std::string upstream_target;
   int route = -1;
   size_t slot = 0;  // metrics target slot: 0 = no upstream
@@ -91,6 +92,7 @@ struct Exchange {
     query = {};
     has_query = false;
     host.clear();
+    target_authority = {};
     route = -1;
     slot = 0;
     upstream = endpoint = {};
@@ -327,6 +329,8 @@ class ConnectionImpl final : public Connection {
       size_t scheme_end = target.find("://") + 3;
       size_t path_start = target.find_first_of("/?", scheme_end);
       authority = target.substr(scheme_end, path_start - scheme_end);
+      if (authority.empty()) return "invalid request target";  // RFC 9110 4.2.1: no empty host
+      x_.target_authority = authority;
       target =
           path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
       if (!target.empty() && target.front() == '?') return "invalid request target";
@@ -506,6 +510,7 @@ class ConnectionImpl final : public Connection {
                              .client_ip = client_ip_,
                              .request_id = x_.request_id,
                              .routed_host = x_.host,
+                             .target_authority = x_.target_authority,
                              .edit = &route.request_edit});
   }
 

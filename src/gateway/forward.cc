@@ -57,11 +57,16 @@ void append_upstream_request(std::string& out, const http::RequestHead& head,
   for (const auto& f : head.fields.all()) {
     if (is_hop_or_framing(f.name) || listed(head.connection_tokens, f.name) ||
         is_replaced_upstream(f.name) || http::iequals(f.name, "x-forwarded-for") ||
-        (r.edit && r.edit->drops(f.name)))
+        (r.edit && r.edit->drops(f.name)) ||
+        (!r.target_authority.empty() && http::iequals(f.name, "host")))
       continue;
     append_field(out, f.name, f.value);
   }
-  if (head.host.empty() && !r.routed_host.empty()) append_field(out, "Host", r.routed_host);
+  std::string_view host = r.target_authority.empty() ? head.host : r.target_authority;
+  if (!r.target_authority.empty())
+    append_field(out, "Host", r.target_authority);
+  else if (head.host.empty() && !r.routed_host.empty())
+    append_field(out, "Host", r.routed_host);
   out.append(xff_field);
   for (const auto& f : head.fields.all()) {
     if (!http::iequals(f.name, "x-forwarded-for")) continue;
@@ -72,7 +77,7 @@ void append_upstream_request(std::string& out, const http::RequestHead& head,
   if (xff_started) out.append(", ");
   out.append(r.client_ip);
   out.append("\r\nX-Forwarded-Proto: http\r\n");
-  if (!head.host.empty()) append_field(out, "X-Forwarded-Host", head.host);
+  if (!host.empty()) append_field(out, "X-Forwarded-Host", host);
   append_field(out, "X-Request-Id", r.request_id);
   if (r.edit) out.append(r.edit->append);
   if (head.body == http::BodyKind::chunked) {

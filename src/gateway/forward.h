@@ -28,6 +28,9 @@ struct UpstreamRequest {
   std::string_view client_ip;
   std::string_view request_id;
   std::string_view routed_host;  // written as Host when the request carried none (HTTP/1.0)
+  // The authority of an absolute-form target (RFC 9112 3.2.2: it replaces Host). Routing used
+  // it, so the upstream must see it too, never a Host field that says something else.
+  std::string_view target_authority;
   const HeaderEdit* edit = nullptr;
 };
 

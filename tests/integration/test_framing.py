@@ -6,6 +6,7 @@ the upstream: the upstream here is an in-process recorder, so a smuggled request
 in its records. Size limits answer 431 / 413 and likewise forward nothing.
 """
 
+import json
 import unittest
 
 import harness
@@ -175,6 +176,21 @@ class FramingTest(harness.GatewayCase):
             self.assertEqual(c.read_response().status, 200)
         self.assertTrue(self.rec.wait_for(lambda r: r["target"] == "/abs/path?q=1",
                                           start=self.mark))
+
+    def test_absolute_form_authority_is_the_host_the_upstream_sees(self):
+        # Routing used the target's authority; a Host field saying otherwise must not reach
+        # the upstream (it could pick another virtual host behind the same address).
+        with self.gw.raw() as c:
+            c.send(b"GET http://test.local/abs/host HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+            self.assertEqual(c.read_response().status, 200)
+        self.assertTrue(self.rec.wait_for(lambda r: r["target"] == "/abs/host", start=self.mark))
+        (rec,) = [r for r in self.rec.records(self.mark) if r["target"] == "/abs/host"]
+        hosts = [v for k, v in rec["headers"] if k == "host"]
+        self.assertEqual(hosts, ["test.local"])
+        self.assertNotIn("evil.example", json.dumps(rec["headers"]))
+
+    def test_absolute_form_with_empty_host_is_400(self):
+        self.assert_rejected(b"GET http:///nohost HTTP/1.1\r\nHost: test.local\r\n\r\n")
 
     def test_asterisk_target_with_get_is_400(self):
         self.assert_rejected(request_bytes("GET", "*"))

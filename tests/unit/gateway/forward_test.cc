@@ -43,6 +43,19 @@ UpstreamRequest basic(const HeaderEdit* edit = nullptr) {
           .edit = edit};
 }
 
+TEST(ForwardRequest, AbsoluteFormAuthorityReplacesTheHostField) {
+  std::string raw =
+      "GET http://api.example.com:8080/users/1 HTTP/1.1\r\nHost: other.example.com\r\n\r\n";
+  auto p = parse_request(raw);
+  auto r = basic();
+  r.target_authority = "api.example.com:8080";
+  std::string out;
+  append_upstream_request(out, p->head(), r);
+  EXPECT_TRUE(has_line(out, "Host: api.example.com:8080")) << out;
+  EXPECT_TRUE(has_line(out, "X-Forwarded-Host: api.example.com:8080")) << out;
+  EXPECT_EQ(out.find("other.example.com"), std::string::npos) << out;
+}
+
 TEST(ForwardRequest, DropsHopByHopFieldsAndFieldsNamedByConnection) {
   std::string raw =
       "GET /users/1 HTTP/1.1\r\nHost: api.example.com\r\nConnection: keep-alive, X-Secret\r\n"
