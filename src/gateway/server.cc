@@ -1,6 +1,7 @@
 // Process lifetime: start workers and admin, resolve DNS, drain on a signal. See server.h.
 #include "gateway/server.h"
 
+#include <sched.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,6 +10,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "admin/admin.h"
@@ -24,10 +30,26 @@ namespace asio = boost::asio;
 namespace log = observe::log;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
+// CPUs this process may really use: the ones its affinity mask allows, capped by a cgroup v2
+// CPU quota ("cpu.max": "QUOTA PERIOD", or "max"), which is how containers are usually limited.
+// A worker per core the process cannot run on would only add context switches.
+size_t usable_cpus() {
+  size_t n = std::thread::hardware_concurrency();
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) n = static_cast<size_t>(CPU_COUNT(&set));
+  std::ifstream max("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  uint64_t period = 0;
+  if (max >> quota >> period && quota != "max" && period > 0) {
+    uint64_t q = std::strtoull(quota.c_str(), nullptr, 10);
+    if (q > 0) n = std::min<size_t>(n, static_cast<size_t>((q + period - 1) / period));
+  }
+  return std::max<size_t>(n, 1);
+}
+
 size_t worker_count(const config::Config& cfg) {
-  if (cfg.workers > 0) return cfg.workers;
-  unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : n;
+  static const size_t cpus = usable_cpus();
+  return cfg.workers > 0 ? cfg.workers : cpus;
 }
 
 class Server {
