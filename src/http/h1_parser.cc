@@ -456,10 +456,18 @@ BodyResult RequestParser::parse_body(std::string_view in, std::string& out) {
   r.consumed = p.put(boost::asio::buffer(in.data(), in.size()), ec);
   if (ec == bhttp::error::need_more) {
     ec = {};
-    if (impl_->head.body == BodyKind::chunked &&
-        stalled_on_bad_chunk_header(p, in.substr(r.consumed))) {
+    std::string_view rest = in.substr(r.consumed);
+    if (impl_->head.body == BodyKind::chunked && stalled_on_bad_chunk_header(p, rest)) {
       r.failed = true;
       r.failure = {400, "bad_request", "malformed chunk header"};
+      return r;
+    }
+    // Beast buffers the last chunk and its trailer section whole before it decodes them, so
+    // that section is held to the head's size limit, or a client could make the read buffer
+    // grow without end.
+    if (rest.size() > impl_->limits.max_header_bytes) {
+      r.failed = true;
+      r.failure = {431, "header_too_large", "trailer section too large"};
       return r;
     }
   }
@@ -534,7 +542,12 @@ BodyResult ResponseParser::parse_body(std::string_view in, std::string& out, boo
   p.chunked_out = chunked_out;
   error_code ec;
   r.consumed = p.put(boost::asio::buffer(in.data(), in.size()), ec);
-  if (ec == bhttp::error::need_more) ec = {};
+  if (ec == bhttp::error::need_more) {
+    ec = {};
+    // Only a chunk header or the trailer section stays unconsumed; neither may grow past the
+    // head's limit.
+    if (in.size() - r.consumed > kMaxResponseHead) ec = bhttp::error::header_limit;
+  }
   if (ec) {
     r.failed = true;
     r.failure = kBadResponse;

@@ -234,6 +234,14 @@ class FramingTest(harness.GatewayCase):
                                            [("Transfer-Encoding", "chunked")], body),
                              status=413, closes=False)
 
+    def test_trailer_section_over_the_header_limit_is_431(self):
+        # The trailers count against max_header_bytes (32 KiB here), like the head.
+        trailers = b"".join(b"X-T-%d: %s\r\n" % (i, b"y" * 1000) for i in range(40))
+        self.assert_rejected(request_bytes("POST", "/trailers/huge",
+                                           [("Transfer-Encoding", "chunked")],
+                                           b"1\r\na\r\n0\r\n" + trailers + b"\r\n"),
+                             status=431)
+
     def test_body_exactly_at_route_limit_is_accepted(self):
         with self.gw.raw() as c:
             c.send(request_bytes("POST", "/small/exact", [("Content-Length", "1024")],

@@ -547,6 +547,26 @@ TEST(RequestBody, RefusesABareLfEndingAChunkLineOrTheTrailerSection) {
   }
 }
 
+// Beast buffers a trailer section whole; one larger than the head's limit must fail, not grow.
+TEST(RequestBody, TrailerSectionLargerThanTheHeadLimitIs431) {
+  RequestLimits limits;
+  limits.max_header_bytes = 1024;
+  std::string trailers;
+  while (trailers.size() <= 2048) trailers += "X-T: " + std::string(100, 'y') + "\r\n";
+  Request r(post("Transfer-Encoding: chunked\r\n", "1\r\na\r\n0\r\n" + trailers), limits);
+  ASSERT_EQ(r.result().state, HeadState::done);
+  std::string out;
+  BodyResult b = r.body(out);
+  EXPECT_TRUE(refused(b, 431, "header_too_large"));
+
+  // Within the limit, the same trailers are read and dropped.
+  Request ok(post("Transfer-Encoding: chunked\r\n", "1\r\na\r\n0\r\nX-T: 1\r\n\r\n"), limits);
+  out.clear();
+  b = ok.body(out);
+  EXPECT_TRUE(b.done);
+  EXPECT_FALSE(b.failed);
+}
+
 TEST(RequestBody, ContentLengthOverTheLimitIsTooLarge) {
   Request r(post("Content-Length: 11\r\n", "hello world"));
   ASSERT_EQ(r.result().state, HeadState::done);
@@ -636,6 +656,15 @@ TEST(ResponseParser, ContentLengthBodyPassesThrough) {
   EXPECT_TRUE(b.done);
   EXPECT_EQ(b.consumed, 5u);
   EXPECT_EQ(out, "hello");
+}
+
+TEST(ResponseParser, EndlessTrailerSectionFails) {
+  std::string text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n";
+  while (text.size() < 100 * 1024) text += "X-T: " + std::string(100, 'y') + "\r\n";
+  Response r(text);
+  ASSERT_EQ(r.result().state, HeadState::done);
+  std::string out;
+  EXPECT_TRUE(r.body(out, true).failed);
 }
 
 TEST(ResponseParser, ContentLengthBodyCanBeReframedAsChunks) {
