@@ -39,7 +39,7 @@ class ServerImpl final : public Server {
   ~ServerImpl() override { stop(); }
 
   bool bind(const config::AdminConfig& cfg, std::string* error) {
-    auto a = net::listen(io_, cfg.address, error);
+    auto a = net::listen(io_, cfg.address, net::Sharing::exclusive, error);
     if (!a) return false;
     acceptor_.emplace(std::move(*a));
     address_ = net::format(acceptor_->local_endpoint());

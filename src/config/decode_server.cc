@@ -30,6 +30,7 @@ constexpr std::array<Key<ListenerConfig>, 2> kListenerKeys{{
      }},
     {"address", true,
      [](Reader& r, const Entry& e, ListenerConfig& l) {
+       l.address_pos = e.value.pos;
        assign(l.address, r.address(e.value, e.key, /*allow_port_0=*/true));
      }},
 }};

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
@@ -55,6 +56,21 @@ void check_admin_exposure(Reader& r, const Config& cfg) {
                    "or bind it to 127.0.0.1");
 }
 
+// Two sockets of one config on one address would share it (listeners use SO_REUSEPORT) or
+// fail at start; either way it is a mistake, so it is named here. Port 0 is always fresh.
+void check_address_clashes(Reader& r, const Config& cfg) {
+  std::map<std::string, std::string, std::less<>> seen;  // "host:port" -> who holds it
+  auto note = [&](const HostPort& a, const SourcePos& pos, const std::string& who) {
+    if (a.port == 0 || pos.line == 0) return;
+    std::string key = format_host_port(a);
+    auto [it, fresh] = seen.emplace(key, who);
+    if (!fresh)
+      r.error(pos, "address '" + key + "' of " + who + " is already used by " + it->second);
+  };
+  for (const auto& l : cfg.listeners) note(l.address, l.address_pos, "listener '" + l.name + "'");
+  if (cfg.admin.enabled) note(cfg.admin.address, cfg.admin.address_pos, "the admin listener");
+}
+
 // File order; an aliased value can report the same problem twice, which says nothing new.
 void sort_and_dedupe(std::vector<Diagnostic>& errors) {
   auto key = [](const Diagnostic& d) { return std::tie(d.pos.line, d.pos.column); };
@@ -97,6 +113,7 @@ LoadResult load_string(std::string_view yaml, const std::string& file_name) {
   decode_config(reader, doc.root, *cfg);
   check_upstream_refs(reader, *cfg);
   check_admin_exposure(reader, *cfg);
+  check_address_clashes(reader, *cfg);
 
   // Publish only a clean config.
   for (auto& e : reader.take_errors()) result.errors.push_back(std::move(e));

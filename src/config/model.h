@@ -38,6 +38,7 @@ struct ListenerConfig {
   std::string name;
   HostPort address;
   SourcePos pos;
+  SourcePos address_pos;
 };
 
 // Off loopback the admin listener requires `token`: every endpoint but /live and /ready then

@@ -99,13 +99,15 @@ class Server {
       config::HostPort address = l.address;
       for (auto& w : workers_) {
         std::string err;
-        auto acceptor = net::listen(w->io(), address, &err);
+        bool first = w.get() == workers_.front().get();
+        auto acceptor = net::listen(
+            w->io(), address, first ? net::Sharing::group_first : net::Sharing::group_member, &err);
         if (!acceptor) {
           log::error("listener", "cannot listen", {{"listener", l.name}, {"error", err}});
           return false;
         }
         address.port = acceptor->local_endpoint().port();
-        if (w.get() == workers_.front().get())
+        if (first)
           log::info("listener", "listening",
                     {{"listener", l.name}, {"address", net::format(acceptor->local_endpoint())}});
         w->add_listener(l.name, std::move(*acceptor));

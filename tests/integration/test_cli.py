@@ -186,6 +186,16 @@ class CliTest(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(str(port), p.stderr)
 
+    def test_second_gateway_on_a_port_in_use_refuses_to_start(self):
+        # SO_REUSEPORT would let a second process share the port and take half the traffic.
+        first = harness.Gateway(VALID)
+        self.addCleanup(first.stop_and_check)
+        config = VALID.replace("127.0.0.1:0", f"127.0.0.1:{first.port}")
+        p = run("run", "-c", self.write("second.yaml", config))
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(f"127.0.0.1:{first.port}: address already in use", p.stderr)
+        self.assertEqual(first.request("GET", "/ping").status, 200)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -63,6 +63,21 @@ TEST(LoaderErrors, AdminOffLoopbackNeedsALongEnoughToken) {
       errors(listeners + "admin: { address: 10.0.0.1:9901, token: 0123456789abcdef }\n").empty());
 }
 
+TEST(LoaderErrors, TwoListenersOrAListenerAndTheAdminOnOneAddress) {
+  EXPECT_EQ(errors("listeners:\n"
+                   "  - { name: a, address: 127.0.0.1:8080 }\n"
+                   "  - { name: b, address: 127.0.0.1:8080 }\n"
+                   "  - { name: c, address: 127.0.0.1:0 }\n"
+                   "  - { name: d, address: 127.0.0.1:0 }\n"
+                   "admin: { address: 127.0.0.1:8080 }\n"),
+            (Lines{
+                "t.yaml:3:25: address '127.0.0.1:8080' of listener 'b' is already used by "
+                "listener 'a'",
+                "t.yaml:6:19: address '127.0.0.1:8080' of the admin listener is already used by "
+                "listener 'a'",
+            }));
+}
+
 TEST(LoaderErrors, UnknownKeysAreReportedAndLoadingGoesOn) {
   EXPECT_EQ(errors("listeners:\n"
                    "  - name: a\n"
