@@ -1,6 +1,7 @@
 // The `routes:` section: what a request must look like, and what to do with it.
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -133,12 +134,40 @@ constexpr std::array<Key<RouteMatch>, 6> kMatchKeys{{
      }},
 }};
 
+// Fields the gateway writes itself: framing and hop-by-hop fields (an edit could make a
+// message whose framing two parsers read differently, a smuggling set-up), Host (exactly one,
+// the one routing used) and the fields it sets for the upstream.
+constexpr std::array<std::string_view, 13> kManagedFields{"host",
+                                                          "content-length",
+                                                          "transfer-encoding",
+                                                          "connection",
+                                                          "keep-alive",
+                                                          "te",
+                                                          "trailer",
+                                                          "upgrade",
+                                                          "proxy-connection",
+                                                          "x-request-id",
+                                                          "x-forwarded-for",
+                                                          "x-forwarded-proto",
+                                                          "x-forwarded-host"};
+
+// A lower-case header name for an edit, or nullopt after an error.
+std::optional<std::string> edit_name(Reader& r, const Value& v, std::string_view what) {
+  auto name = r.token(v, what, Reader::Case::lower);
+  if (!name) return std::nullopt;
+  if (std::find(kManagedFields.begin(), kManagedFields.end(), *name) != kManagedFields.end()) {
+    r.error(v.pos, "header '" + *name + "' is written by the gateway itself and cannot be edited");
+    return std::nullopt;
+  }
+  return name;
+}
+
 // set/add: a mapping of header name to value, in file order.
 void read_header_pairs(Reader& r, const Entry& e,
                        std::vector<std::pair<std::string, std::string>>& out) {
   if (!r.expect_map(e.value, e.key)) return;
   for (const Entry& field : e.value.entries) {
-    auto name = r.token(key_as_value(field), "header name", Reader::Case::lower);
+    auto name = edit_name(r, key_as_value(field), "header name");
     auto value = r.field_value(field.value, field.key);
     if (name && value) out.emplace_back(std::move(*name), std::move(*value));
   }
@@ -153,8 +182,7 @@ constexpr std::array<Key<HeaderOps>, 3> kHeaderOpsKeys{{
      [](Reader& r, const Entry& e, HeaderOps& ops) {
        if (!r.expect_sequence(e.value, e.key)) return;
        for (const Value& item : e.value.items)
-         if (auto name = r.token(item, "remove", Reader::Case::lower))
-           ops.remove.push_back(std::move(*name));
+         if (auto name = edit_name(r, item, "remove")) ops.remove.push_back(std::move(*name));
      }},
 }};
 

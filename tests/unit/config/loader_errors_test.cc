@@ -100,6 +100,25 @@ TEST(LoaderErrors, UnknownKeyInRoute) {
             Lines{"t.yaml:9:5: unknown key 'timeuot' in route"});
 }
 
+TEST(LoaderErrors, HeaderEditsCannotTouchFieldsTheGatewayWrites) {
+  EXPECT_EQ(route_errors("  - name: r\n"                                            // 7
+                         "    upstream: u\n"                                        // 8
+                         "    request_headers: { set: { Content-Length: '0' } }\n"  // 9
+                         "    response_headers:\n"                                  // 10
+                         "      add: { transfer-encoding: chunked, x-ok: 1 }\n"     // 11
+                         "      remove: [connection, host, x-gone]\n"),             // 12
+            (Lines{
+                "t.yaml:9:31: header 'content-length' is written by the gateway itself and "
+                "cannot be edited",
+                "t.yaml:11:14: header 'transfer-encoding' is written by the gateway itself and "
+                "cannot be edited",
+                "t.yaml:12:16: header 'connection' is written by the gateway itself and cannot "
+                "be edited",
+                "t.yaml:12:28: header 'host' is written by the gateway itself and cannot be "
+                "edited",
+            }));
+}
+
 TEST(LoaderErrors, DuplicateYamlKey) {
   EXPECT_EQ(route_errors("  - name: r\n"
                          "    upstream: u\n"
