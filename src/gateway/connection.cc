@@ -46,8 +46,15 @@ bool host_for_routing(std::string_view host, std::string& out) {
   std::string_view name = host.substr(0, colon);
   if (colon != std::string_view::npos) {
     std::string_view port = host.substr(colon + 1);
-    if (port.find_first_not_of("0123456789") != std::string_view::npos) return false;
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string_view::npos)
+      return false;
+    uint32_t value = 0;
+    for (char c : port) value = value * 10 + static_cast<uint32_t>(c - '0');
+    if (value > 65535) return false;
   }
+  // "api.example.com." is the same name, fully qualified; routing must not tell them apart.
+  if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
               c == '_' || (c >= 'A' && c <= 'Z') || c == '~' || c == '%';

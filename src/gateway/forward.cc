@@ -55,9 +55,12 @@ void append_upstream_request(std::string& out, const http::RequestHead& head,
   bool xff_started = false;
   std::string_view xff_field = "X-Forwarded-For: ";
   for (const auto& f : head.fields.all()) {
-    if (is_hop_or_framing(f.name) || listed(head.connection_tokens, f.name) ||
-        is_replaced_upstream(f.name) || http::iequals(f.name, "x-forwarded-for") ||
-        (r.edit && r.edit->drops(f.name)) ||
+    // Connection may name hop-by-hop fields to drop, never Host: an HTTP/1.1 request must
+    // carry it, and routing used it.
+    bool named_by_connection =
+        listed(head.connection_tokens, f.name) && !http::iequals(f.name, "host");
+    if (is_hop_or_framing(f.name) || named_by_connection || is_replaced_upstream(f.name) ||
+        http::iequals(f.name, "x-forwarded-for") || (r.edit && r.edit->drops(f.name)) ||
         (!r.target_authority.empty() && http::iequals(f.name, "host")))
       continue;
     append_field(out, f.name, f.value);

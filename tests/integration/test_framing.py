@@ -165,6 +165,11 @@ class FramingTest(harness.GatewayCase):
     def test_missing_host_is_400(self):
         self.assert_rejected(request_bytes("GET", "/no-host", host=None))
 
+    def test_host_with_a_port_out_of_range_is_400(self):
+        for host in ("test.local:99999", "test.local:", "test.local:123456"):
+            with self.subTest(host=host):
+                self.assert_rejected(request_bytes("GET", "/bad-port", host=host))
+
     def test_two_hosts_are_400(self):
         self.assert_rejected(request_bytes("GET", "/two-hosts", [("Host", "other.local")]))
 

@@ -313,6 +313,12 @@ class RouteActionsTest(harness.GatewayCase):
         self.assertEqual(served_by(self.gw.request("GET", "/host",
                                                    {"Host": "API.Exact.Test"})), "b")
 
+    def test_host_with_a_trailing_dot_is_the_same_host(self):
+        self.assertEqual(served_by(self.gw.request("GET", "/host",
+                                                   {"Host": "api.exact.test."})), "b")
+        self.assertEqual(served_by(self.gw.request("GET", "/host",
+                                                   {"Host": "x.wild.test.:80"})), "b")
+
     def test_exact_host_does_not_match_other_hosts(self):
         self.assertEqual(served_by(self.gw.request("GET", "/host",
                                                    {"Host": "api.exact.test.evil"})), "a")

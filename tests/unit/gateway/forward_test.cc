@@ -56,6 +56,14 @@ TEST(ForwardRequest, AbsoluteFormAuthorityReplacesTheHostField) {
   EXPECT_EQ(out.find("other.example.com"), std::string::npos) << out;
 }
 
+TEST(ForwardRequest, ConnectionCannotDropHost) {
+  std::string raw = "GET /users/1 HTTP/1.1\r\nHost: api.example.com\r\nConnection: host\r\n\r\n";
+  auto p = parse_request(raw);
+  std::string out;
+  append_upstream_request(out, p->head(), basic());
+  EXPECT_TRUE(has_line(out, "Host: api.example.com")) << out;
+}
+
 TEST(ForwardRequest, DropsHopByHopFieldsAndFieldsNamedByConnection) {
   std::string raw =
       "GET /users/1 HTTP/1.1\r\nHost: api.example.com\r\nConnection: keep-alive, X-Secret\r\n"
