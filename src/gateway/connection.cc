@@ -355,6 +355,7 @@ class ConnectionImpl final : public Connection {
     const auto& d = *route.cfg->direct_response;
     if (!co_await discard_body()) co_return;
     x_.status = d.status;
+    x_.close = x_.close || close_after_;
     out_.clear();
     http::append_simple(out_, d.status, d.content_type, d.body, route.response_edit.append,
                         x_.request_id, x_.close, x_.head_request);
@@ -366,6 +367,7 @@ class ConnectionImpl final : public Connection {
     const auto& r = *route.cfg->redirect;
     if (!co_await discard_body()) co_return;
     x_.status = r.status;
+    x_.close = x_.close || close_after_;
     std::string extra = "Location: " + r.location;
     if (r.keep_query && x_.has_query) extra += "?" + std::string(x_.query);
     extra += "\r\n" + route.response_edit.append;
@@ -380,7 +382,7 @@ class ConnectionImpl final : public Connection {
                                     bool close) {
     x_.status = status;
     x_.reject = reason;
-    x_.close = x_.close || close;
+    x_.close = x_.close || close || close_after_;
     out_.clear();
     http::append_problem(out_, status, detail, x_.request_id, x_.close, x_.head_request);
     co_await write_client(out_);
@@ -638,7 +640,7 @@ class ConnectionImpl final : public Connection {
                         .edit = &route.response_edit,
                         .head_request = x_.head_request,
                         .client_version = parser_.head().version,
-                        .close = x_.close};
+                        .close = x_.close || close_after_};  // a drain began meanwhile
     bool chunked_out = append_client_response(out_, rh, info);
     x_.close = info.close;
     conn.rbuf.consume(head_bytes);

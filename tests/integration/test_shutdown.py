@@ -86,6 +86,9 @@ class ShutdownTest(unittest.TestCase):
             r = pending.result(timeout=10)
         self.assertEqual(r.status, 200)
         self.assertEqual(r.json()["target"], "/drain?delay=800")
+        # A keep-alive client learns the connection ends, so it does not send another request
+        # into a closing socket.
+        self.assertEqual(r.header("connection"), "close")
         code = gw.wait(harness.STOP_TIMEOUT)
         self.assertEqual(code, 0, gw.output_tail())
         self.assertTrue(refuses_connections(port))
