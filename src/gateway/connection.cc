@@ -200,6 +200,7 @@ class ConnectionImpl final : public Connection {
 
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (!parser_.body_done() || !in_.empty()) co_await linger();
     socket_.close(ec);
     w_.metrics().active_downstream.add(-1);
     closed_ = true;
@@ -412,6 +413,22 @@ class ConnectionImpl final : public Connection {
     }
   }
 
+  // Closing a socket with unread bytes makes the kernel send a reset, and a client still
+  // sending its body may then lose the reply it was sent (a 413, an upstream's early answer).
+  // So the rest of what it sends is read and dropped, for a bounded time, until it closes.
+  asio::awaitable<void> linger() {
+    constexpr auto kLinger = std::chrono::seconds(2);
+    arm(kLinger);
+    in_.consume(in_.view().size());
+    for (;;) {
+      auto space = in_.space(kReadChunk);  // read into, never committed
+      auto [ec, n] =
+          co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), kAwait);
+      if (ec || n == 0) break;
+      w_.metrics().bytes_received.inc(n);
+    }
+  }
+
   // Reads more request bytes under the read deadline. False on EOF, error or timeout (x_ says
   // which; nothing has been answered).
   asio::awaitable<bool> read_client() {
@@ -529,9 +546,18 @@ class ConnectionImpl final : public Connection {
                                                    Clock::time_point deadline) {
     response_started_ = false;
     reusable_ = false;
-    if (auto f = co_await send_request(conn, deadline)) co_return f;
-
     size_t head_bytes = 0;
+    if (auto f = co_await send_request(conn, deadline)) {
+      // An upstream may answer before it has read the whole body (413, 401, ...) and close;
+      // that answer is the client's, not a 502. What it did not read stays unread.
+      if (f->reason != observe::Reject::upstream_reset || f->retryable || timed_out_) co_return f;
+      if (co_await read_response_head(conn, deadline, head_bytes)) co_return f;
+      x_.close = true;
+      auto forwarded = co_await forward_response(route, conn, head_bytes, deadline);
+      reusable_ = false;
+      co_return forwarded;
+    }
+
     if (auto f = co_await read_response_head(conn, deadline, head_bytes)) co_return f;
     co_return co_await forward_response(route, conn, head_bytes, deadline);
   }

@@ -40,7 +40,8 @@ constexpr Failure bad_response{observe::Reject::upstream_bad_response, Side::ups
                                "the upstream sent a malformed response"};
 constexpr Failure client_timeout{observe::Reject::read_timeout, Side::downstream, 408, false,
                                  "request body not received in time"};
-constexpr Failure client_gone{observe::Reject::bad_request, Side::downstream, 400, false,
+// The client closed its connection before its request body was complete.
+constexpr Failure client_gone{observe::Reject::client_closed, Side::downstream, 400, false,
                               "request body incomplete"};
 
 }  // namespace failure

@@ -754,6 +754,17 @@ class GarbageUpstream(_TcpUpstream):
         super().__init__(_GarbageHandler)
 
 
+def _read_head(sock):
+    """Bytes from sock up to and past the first blank line; None if it closed before."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = sock.recv(65536)
+        if not more:
+            return None
+        data += more
+    return data
+
+
 class _CloseAfterReplyHandler(socketserver.BaseRequestHandler):
     def handle(self):
         sock = self.request
@@ -761,12 +772,9 @@ class _CloseAfterReplyHandler(socketserver.BaseRequestHandler):
         upstream = self.server.owner
         target = None
         try:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                more = sock.recv(65536)
-                if not more:
-                    return
-                data += more
+            data = _read_head(sock)
+            if data is None:
+                return
             head, _, body = data.partition(b"\r\n\r\n")
             target = head.split(b" ", 2)[1].decode("latin-1")
             match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
@@ -808,6 +816,32 @@ class CloseAfterReplyUpstream(_TcpUpstream):
     def wait_closed(self, target, timeout=IO_TIMEOUT):
         with self._cond:
             return self._cond.wait_for(lambda: target in self._closed, timeout)
+
+
+class _EarlyReplyHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        sock = self.request
+        sock.settimeout(IO_TIMEOUT)
+        try:
+            data = _read_head(sock)
+            if data is None:
+                return
+            payload = b'{"error":"payload too large"}'
+            sock.sendall(b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: "
+                         + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+
+class EarlyReplyUpstream(_TcpUpstream):
+    """Answers 413 as soon as a request head arrives and closes without reading the body, as
+    a service with a body limit of its own does."""
+
+    def __init__(self):
+        super().__init__(_EarlyReplyHandler)
 
 
 # ---------------------------------------------------------------------------------------------

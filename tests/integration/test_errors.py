@@ -18,6 +18,8 @@ upstreams:
     connect_timeout: 1s
   - name: garbage
     endpoints: [ { address: "127.0.0.1:@garbage@" } ]
+  - name: early
+    endpoints: [ { address: "127.0.0.1:@early@" } ]
 routes:
   - name: api
     match: { path_prefix: /api }
@@ -29,6 +31,13 @@ routes:
   - name: garbage
     match: { path_prefix: /garbage }
     upstream: garbage
+  - name: early
+    match: { path_prefix: /early }
+    upstream: early
+  - name: small
+    match: { path_prefix: /small }
+    upstream: demo
+    max_body_bytes: 1KiB
 """
 
 IPV4_RE = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
@@ -43,7 +52,9 @@ class ErrorRepliesTest(harness.GatewayCase):
         cls.dead_port = harness.free_port()
         cls.garbage = harness.GarbageUpstream()
         cls.addClassCleanup(cls.garbage.stop)
-        return {"dead": cls.dead_port, "garbage": cls.garbage.port}
+        cls.early = harness.EarlyReplyUpstream()
+        cls.addClassCleanup(cls.early.stop)
+        return {"dead": cls.dead_port, "garbage": cls.garbage.port, "early": cls.early.port}
 
     def assert_problem(self, r, status):
         """r is a problem+json reply for `status` whose request_id matches x-request-id and
@@ -163,6 +174,21 @@ class ErrorRepliesTest(harness.GatewayCase):
         got = self.wait_metric("basalt_upstream_connect_failures_total", before + 1,
                                upstream="dead")
         self.assertGreaterEqual(got, before + 1)
+
+    # -- answers that come before the request body is read ---------------------------------
+
+    def test_upstream_answer_before_reading_the_body_reaches_the_client(self):
+        # The upstream answers 413 and closes while the gateway is still sending 4 MiB.
+        r = self.gw.request("POST", "/early/upload", body=b"u" * (4 << 20))
+        self.assertEqual(r.status, 413, r)
+        self.assertEqual(r.json(), {"error": "payload too large"})
+        self.assertEqual(r.header("connection"), "close")
+
+    def test_gateway_413_reaches_a_client_still_sending_its_body(self):
+        # Content-Length over the route's limit: answered at once, and the rest of the body is
+        # read and dropped so that closing does not reset the connection under the reply.
+        r = self.gw.request("POST", "/small/upload", body=b"s" * (2 << 20))
+        self.assertEqual(r.status, 413, r)
 
 
 if __name__ == "__main__":
