@@ -488,12 +488,11 @@ class ConnectionImpl final : public Connection {
       auto reuse = attempt > 0                                   ? Reuse::fresh
                    : parser_.head().body == http::BodyKind::none ? Reuse::any
                                                                  : Reuse::checked;
-      auto acquired = co_await cluster.acquire(ep, reuse);
-      if (!acquired.conn) {
+      conn = co_await connect(cluster, ep, reuse);
+      if (!conn) {
         failed = failure::connect_failed;
         break;
       }
-      conn = std::move(acquired.conn);
       upstream_ = conn.get();
       failed = co_await exchange(route, *conn, deadline);
       upstream_ = nullptr;
@@ -512,6 +511,37 @@ class ConnectionImpl final : public Connection {
       co_return complete();
     }
     co_await fail_before_response(*failed);
+  }
+
+  // A connection to `ep`, or, when connecting fails, to another endpoint of the cluster:
+  // nothing was sent, so moving on is always safe. At most kConnectTries endpoints are tried;
+  // `ep` ends as the one connected to (or the last tried), its `active` count moved with it.
+  asio::awaitable<std::unique_ptr<upstream::Connection>> connect(
+      upstream::Cluster& cluster, std::shared_ptr<upstream::EndpointState>& ep,
+      upstream::Cluster::Reuse reuse) {
+    constexpr int kConnectTries = 3;
+    for (int tried = 1;; ++tried) {
+      auto acquired = co_await cluster.acquire(ep, reuse);
+      if (acquired.conn) co_return std::move(acquired.conn);
+      if (tried >= kConnectTries) co_return nullptr;
+      auto next = pick_other(cluster, *ep);
+      if (!next) co_return nullptr;
+      ep->active--;
+      next->active++;
+      ep = std::move(next);
+      x_.endpoint = ep->ep.resolved;
+    }
+  }
+
+  // An endpoint other than `not_this`, or nullptr when the balancer keeps choosing it (a
+  // cluster of one, or bad luck a few times in a row).
+  std::shared_ptr<upstream::EndpointState> pick_other(upstream::Cluster& cluster,
+                                                      const upstream::EndpointState& not_this) {
+    for (int i = 0; i < 4; ++i) {
+      auto e = cluster.pick(w_.random().next());
+      if (e && e.get() != &not_this) return e;
+    }
+    return nullptr;
   }
 
   // Answers `f` when nothing of a response was sent; closes when the request body is unread.

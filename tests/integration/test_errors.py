@@ -20,6 +20,8 @@ upstreams:
     endpoints: [ { address: "127.0.0.1:@garbage@" } ]
   - name: early
     endpoints: [ { address: "127.0.0.1:@early@" } ]
+  - name: half-dead
+    endpoints: [ { address: "127.0.0.1:@dead@" }, { address: "127.0.0.1:@a@" } ]
 routes:
   - name: api
     match: { path_prefix: /api }
@@ -34,6 +36,9 @@ routes:
   - name: early
     match: { path_prefix: /early }
     upstream: early
+  - name: half-dead
+    match: { path_prefix: /half-dead }
+    upstream: half-dead
   - name: small
     match: { path_prefix: /small }
     upstream: demo
@@ -174,6 +179,19 @@ class ErrorRepliesTest(harness.GatewayCase):
         got = self.wait_metric("basalt_upstream_connect_failures_total", before + 1,
                                upstream="dead")
         self.assertGreaterEqual(got, before + 1)
+
+    def test_refused_connect_moves_on_to_another_endpoint(self):
+        # Nothing was sent when a connect fails, so another endpoint is tried: one endpoint of
+        # two being down costs no request.
+        before = self.gw.metrics().get("basalt_upstream_connect_failures_total",
+                                       upstream="half-dead")
+        for i in range(6):
+            r = self.gw.request("POST", f"/half-dead/{i}", body=b"payload")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["body"], "payload")
+        failures = self.wait_metric("basalt_upstream_connect_failures_total", before + 1,
+                                    upstream="half-dead")
+        self.assertGreaterEqual(failures, before + 1)
 
     # -- answers that come before the request body is read ---------------------------------
 
