@@ -370,7 +370,10 @@ class ConnectionImpl final : public Connection {
     x_.status = r.status;
     x_.close = x_.close || close_after_;
     std::string extra = "Location: " + r.location;
-    if (r.keep_query && x_.has_query) extra += "?" + std::string(x_.query);
+    if (r.keep_query && x_.has_query && !x_.query.empty()) {
+      extra += r.location.find('?') == std::string::npos ? '?' : '&';  // location's own query
+      extra += x_.query;
+    }
     extra += "\r\n" + route.response_edit.append;
     out_.clear();
     http::append_simple(out_, r.status, "", "", extra, x_.request_id, x_.close, x_.head_request);

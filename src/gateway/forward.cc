@@ -125,10 +125,13 @@ bool append_client_response(std::string& out, const http::ResponseHead& head, Cl
       }
       break;
     case http::BodyKind::none:
-      if (auto cl = head.fields.find("content-length"); cl && r.head_request)
-        append_field(out, "Content-Length", *cl);
-      else if (head.status >= 200 && head.status != 204 && head.status != 304)
+      // A HEAD answer describes the GET's body: its Content-Length is passed on, and with
+      // none (a chunked GET) nothing is said, since "0" would be wrong.
+      if (r.head_request) {
+        if (auto cl = head.fields.find("content-length")) append_field(out, "Content-Length", *cl);
+      } else if (head.status >= 200 && head.status != 204 && head.status != 304) {
         out.append("Content-Length: 0\r\n");
+      }
       break;
   }
   if (r.close)

@@ -58,6 +58,9 @@ routes:
   - name: go
     match: { path_prefix: /go }
     redirect: { location: "https://example.com/new", status: 301, keep_query: true }
+  - name: search
+    match: { path: /search }
+    redirect: { location: "/find?lang=en" }
   - name: moved
     match: { path: /moved }
     redirect: { location: "https://example.com/other", status: 308, keep_query: false }
@@ -297,6 +300,17 @@ class RouteActionsTest(harness.GatewayCase):
         self.assertEqual(r.header("location"), "https://example.com/new?a=1&b=2")
         r = self.gw.request("GET", "/go")
         self.assertEqual(r.header("location"), "https://example.com/new")
+
+    def test_redirect_joins_a_query_to_the_locations_own(self):
+        r = self.gw.request("GET", "/search?q=basalt")
+        self.assertEqual(r.status, 302)
+        self.assertEqual(r.header("location"), "/find?lang=en&q=basalt")
+
+    def test_head_of_a_chunked_response_claims_no_length(self):
+        r = self.gw.request("HEAD", "/echo/x?chunked=1&size=5000")
+        self.assertEqual(r.status, 200)
+        self.assertIsNone(r.header("content-length"))
+        self.assertEqual(r.body, b"")
 
     def test_redirect_drops_query_when_told(self):
         r = self.gw.request("GET", "/moved?a=1")

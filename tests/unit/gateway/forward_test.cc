@@ -195,6 +195,16 @@ TEST(ForwardResponse, HeadResponseKeepsUpstreamContentLength) {
   EXPECT_TRUE(has_line(out, "Content-Length: 1234")) << out;
 }
 
+TEST(ForwardResponse, HeadResponseOfAChunkedGetSaysNoLength) {
+  std::string raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  auto p = parse_response(raw, /*head=*/true);
+  std::string out;
+  ClientResponse info{.request_id = "r", .head_request = true};
+  append_client_response(out, p->head(), info);
+  EXPECT_FALSE(has_field(out, "content-length")) << out;
+  EXPECT_FALSE(has_field(out, "transfer-encoding")) << out;
+}
+
 TEST(ForwardResponse, NoContentHasNoLength) {
   std::string raw = "HTTP/1.1 204 No Content\r\n\r\n";
   auto p = parse_response(raw);
