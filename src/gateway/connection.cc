@@ -217,6 +217,7 @@ class ConnectionImpl final : public Connection {
     if (waiting_idle) in_.shrink_if_grown();
     arm(waiting_idle ? first_wait : limits.header_timeout);
     for (;;) {
+      skip_empty_lines();
       if (!in_.empty()) {
         auto r = parser_.parse_head(in_.view());
         if (r.state == http::HeadState::done) {
@@ -257,6 +258,17 @@ class ConnectionImpl final : public Connection {
         arm(limits.header_timeout);
       }
     }
+  }
+
+  // RFC 9112 2.2: empty lines before a request line are ignored (some clients send a CRLF
+  // after a request body). Only whole CRLFs go; the scanner judges anything else.
+  void skip_empty_lines() {
+    size_t n = 0;
+    std::string_view v = in_.view();
+    while (v.substr(n, 2) == "\r\n") n += 2;
+    if (n == 0) return;
+    in_.consume(n);
+    x_.bytes_in += n;
   }
 
   void start_exchange() {

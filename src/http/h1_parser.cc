@@ -1,6 +1,7 @@
 // Strict HTTP/1.1 parsing on top of Boost.Beast's basic_parser. See h1_parser.h for the contract.
 #include "http/h1_parser.h"
 
+#include <algorithm>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <optional>
@@ -387,6 +388,8 @@ namespace {
 // value (2.0, 1.2, 0.9): such a request is answered 505, a malformed one 400.
 bool names_an_http_version(std::string_view head) {
   std::string_view line = head.substr(0, head.find('\r'));
+  // method SP target SP version: another space (in the target) makes the line malformed.
+  if (std::count(line.begin(), line.end(), ' ') != 2) return false;
   constexpr std::string_view kPrefix = " HTTP/";
   if (line.size() < kPrefix.size() + 3) return false;
   std::string_view v = line.substr(line.size() - kPrefix.size() - 3);

@@ -206,6 +206,20 @@ class FramingTest(harness.GatewayCase):
     def test_fragment_in_target_is_400(self):
         self.assert_rejected(request_bytes("GET", "/frag#x"))
 
+    def test_empty_lines_before_a_request_line_are_ignored(self):
+        with self.gw.raw() as c:
+            c.send(b"\r\n\r\n" + request_bytes("GET", "/after-empty-lines"))
+            self.assertEqual(c.read_response().status, 200)
+            # A CRLF after a request body, as some old clients send, is not a bad request.
+            c.send(request_bytes("POST", "/body-then-crlf", [("Content-Length", "2")], b"ok")
+                   + b"\r\n" + request_bytes("GET", "/next"))
+            self.assertEqual(c.read_response().status, 200)
+            self.assertEqual(c.read_response().status, 200)
+        self.assertTrue(self.rec.wait_for(lambda r: r["target"] == "/next", start=self.mark))
+
+    def test_space_inside_the_target_is_400_not_505(self):
+        self.assert_rejected(b"GET /a b HTTP/1.1\r\nHost: test.local\r\n\r\n")
+
     def test_unsupported_http_version_is_505_and_malformed_one_400(self):
         self.assert_rejected(b"GET /v2 HTTP/2.0\r\nHost: a\r\n\r\n", status=505)
         self.assert_rejected(b"GET /v12 HTTP/1.2\r\nHost: a\r\n\r\n", status=505)
