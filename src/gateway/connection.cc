@@ -281,6 +281,13 @@ class ConnectionImpl final : public Connection {
 
   asio::awaitable<void> reject_head(const http::ParseFailure& f) {
     start_exchange();
+    // For the access log: what of the request line was understood before the refusal.
+    const auto& head = parser_.head();
+    x_.method.assign(head.method);
+    std::string_view query;
+    if (!head.target.empty() &&
+        http::normalize_target(head.target, x_.path, query) != http::PathError::none)
+      x_.path.clear();
     x_.status = f.status;
     x_.reject = reject_from(f.reason);
     x_.close = true;

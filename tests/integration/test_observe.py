@@ -207,6 +207,8 @@ class ObserveTest(harness.GatewayCase):
         rec = self.gw.wait_access(lambda rec: rec.get("status") == 400, start=start)
         self.assertEqual(rec["reason"], "bad_request")
         self.assertEqual(rec["request_id"], r.header("x-request-id"))
+        # The request line was understood before the refusal: the log says what it asked for.
+        self.assertEqual((rec["method"], rec["path"]), ("GET", "/bad"))
 
     def test_access_log_stays_valid_json_for_a_hostile_target(self):
         start = len(self.gw.stdout)
