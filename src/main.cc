@@ -76,14 +76,16 @@ int cmd_run(const std::vector<std::string_view>& args) {
   if (wants_help(args)) return std::cout << kRunUsage, 0;
   std::string path;
   for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "-c" || args[i] == "--config") && i + 1 < args.size())
+    if (args[i] == "-c" || args[i] == "--config") {
+      if (i + 1 == args.size())
+        return std::cerr << "basalt run: " << args[i] << " needs a FILE\n" << kRunUsage, 2;
       path = std::string(args[++i]);
-    else if (args[i].starts_with("--config="))
+    } else if (args[i].starts_with("--config="))
       path = std::string(args[i].substr(9));
     else
       return std::cerr << "basalt run: unexpected argument '" << args[i] << "'\n" << kRunUsage, 2;
   }
-  if (path.empty()) return std::cerr << kRunUsage, 2;
+  if (path.empty()) return std::cerr << "basalt run: no config file given\n" << kRunUsage, 2;
 
   auto cfg = load_checked(path);
   if (!cfg) return 1;

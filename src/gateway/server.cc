@@ -72,6 +72,7 @@ class Server {
     log::info("gateway", "ready", {{"workers", static_cast<int64_t>(workers_.size())}});
 
     asio::co_spawn(main_io_, wait_for_signal(), asio::detached);
+    asio::co_spawn(main_io_, ignore_hangups(), asio::detached);
     asio::co_spawn(main_io_, report_suppressed_logs(), asio::detached);
     main_io_.run();
 
@@ -193,11 +194,23 @@ class Server {
     }
   }
 
+  // SIGHUP's default action ends the process on the spot, with no drain. Until the config
+  // can be reloaded it is answered with a warning instead.
+  asio::awaitable<void> ignore_hangups() {
+    for (;;) {
+      auto [ec, sig] = co_await hangups_.async_wait(kAwait);
+      if (ec) co_return;
+      log::warn("gateway", "SIGHUP ignored: reloading the config is not supported yet",
+                {{"config", cfg_->file}});
+    }
+  }
+
   asio::awaitable<void> wait_for_signal() {
     auto [ec, sig] = co_await signals_.async_wait(kAwait);
     log::info("gateway", "draining", {{"signal", static_cast<int64_t>(sig)}});
     stopping_ = true;
     ready_ = false;
+    hangups_.cancel();
     for (auto& w : workers_) w->begin_drain();
     co_await wait_for_drain();
     main_io_.stop();
@@ -241,6 +254,7 @@ class Server {
   asio::io_context main_io_{1};
   // Installed when the server is built, before any thread starts, so an early SIGTERM drains.
   asio::signal_set signals_{main_io_, SIGTERM, SIGINT};
+  asio::signal_set hangups_{main_io_, SIGHUP};
   std::atomic<bool> ready_{false};
   bool stopping_ = false;
 };

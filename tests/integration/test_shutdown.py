@@ -128,6 +128,14 @@ class ShutdownTest(unittest.TestCase):
         gw.signal(signal.SIGINT)
         self.assertEqual(gw.wait(harness.STOP_TIMEOUT), 0, gw.output_tail())
 
+    def test_sighup_is_ignored_with_a_warning(self):
+        gw = self.start("5s")
+        gw.signal(signal.SIGHUP)
+        warned = gw.stderr.wait_for(lambda l: "SIGHUP ignored" in l, harness.IO_TIMEOUT)
+        self.assertIsNotNone(warned, gw.output_tail())
+        self.assertEqual(gw.request("GET", "/after-hup").status, 200)
+        gw.stop_and_check()
+
 
 if __name__ == "__main__":
     unittest.main()

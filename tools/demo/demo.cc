@@ -83,7 +83,19 @@ constexpr Flag kFlags[] = {
     {"--name", &Options::name},
 };
 
-constexpr std::string_view kUsage = "usage: basalt-demo --listen HOST:PORT [--name NAME]\n";
+constexpr std::string_view kUsage =
+    "usage: basalt-demo --listen HOST:PORT [--name NAME]\n"
+    "\n"
+    "An HTTP/1.1 service that echoes each request as JSON; query parameters change the answer:\n"
+    "  status=NNN         answer with that status (200..599)\n"
+    "  delay=MS           wait that long before answering\n"
+    "  size=N             a body of N bytes of 'x' instead of the echo\n"
+    "  chunked=1          send the body chunked\n"
+    "  drop=1             close the connection without answering\n"
+    "  drop=mid           promise a longer body than is sent, then close\n"
+    "  header=Name:Value  add a response header (repeatable)\n"
+    "  close=1            answer with Connection: close, then close\n"
+    "Every answer carries x-demo-service: NAME. Prints 'listening HOST:PORT' once ready.\n";
 
 // Accepts `--flag VALUE` pairs from kFlags; --listen is required.
 std::optional<Options> parse_args(int argc, char** argv) {
@@ -627,6 +639,12 @@ int main(int argc, char** argv) {
   namespace demo = basalt::demo;
   namespace asio = boost::asio;
 
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::cout << demo::kUsage;
+      return 0;
+    }
+  }
   std::optional<demo::Options> opts = demo::parse_args(argc, argv);
   if (!opts) {
     std::cerr << demo::kUsage;
