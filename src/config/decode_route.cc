@@ -1,8 +1,10 @@
 // The `routes:` section: what a request must look like, and what to do with it.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "config/decode.h"
@@ -61,6 +63,18 @@ std::optional<std::string> read_path(Reader& r, const Entry& e, bool is_prefix) 
   if (!text) return std::nullopt;
   if (text->empty() || text->front() != '/') {
     r.error(e.value.pos, "'" + e.key + "' must start with '/', got '" + *text + "'");
+    return std::nullopt;
+  }
+  // What a request path can hold (RFC 3986 pchar and '/'); anything else could never match.
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (size_t i = 0; i < text->size(); ++i) {
+    const char c = (*text)[i];
+    if (std::isalnum(static_cast<unsigned char>(c)) ||
+        std::string_view("-._~!$&'()*+,;=:@/").find(c) != std::string_view::npos)
+      continue;
+    if (c == '%' && i + 2 < text->size() && hex((*text)[i + 1]) && hex((*text)[i + 2])) continue;
+    r.error(e.value.pos, "'" + e.key + "' holds a character a request path cannot ('" +
+                             std::string(1, c) + "'); percent-encode it, as in %20 for a space");
     return std::nullopt;
   }
   while (is_prefix && text->size() > 1 && text->back() == '/') text->pop_back();
@@ -295,7 +309,11 @@ constexpr std::array<Key<RouteDraft>, 11> kRouteKeys{{
     {"direct_response", false,
      [](Reader& r, const Entry& e, RouteDraft& d) {
        note_action(e, d);
-       read_map(r, e.value, "direct_response", kDirectKeys, d.route.direct_response.emplace());
+       auto& direct = d.route.direct_response.emplace();
+       read_map(r, e.value, "direct_response", kDirectKeys, direct);
+       if ((direct.status == 204 || direct.status == 304) && !direct.body.empty())
+         r.error(e.value.pos, "a " + std::to_string(direct.status) +
+                                  " direct_response cannot have a body (HTTP forbids one)");
      }},
     {"redirect", false,
      [](Reader& r, const Entry& e, RouteDraft& d) {

@@ -126,8 +126,10 @@ std::optional<Duration> Reader::duration(const Value& v, std::string_view key, b
   if (!text) return std::nullopt;
   auto d = parse_duration(*text);
   if (!d) {
-    error(v.pos, quote(key) + " must be a duration with a unit (ms, s, m or h), like 250ms or " +
-                     "1.5s" + got(*text));
+    error(v.pos, quote(key) +
+                     " must be a whole number of milliseconds with a unit (ms, s, m or h), like "
+                     "250ms or 1.5s" +
+                     got(*text));
     return std::nullopt;
   }
   if (!allow_zero && d->count() == 0) {
@@ -143,8 +145,9 @@ std::optional<uint64_t> Reader::size(const Value& v, std::string_view key, uint6
   if (!text) return std::nullopt;
   auto n = parse_size(*text);
   if (!n) {
-    error(v.pos, quote(key) + " must be a size in bytes, optionally with KiB, MiB or GiB, like " +
-                     "64KiB" + got(*text));
+    error(v.pos, quote(key) +
+                     " must be a size in bytes, optionally with KiB, MiB, GiB or TiB, like 64KiB" +
+                     got(*text));
     return std::nullopt;
   }
   if (*n < min) {

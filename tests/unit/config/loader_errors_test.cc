@@ -119,6 +119,30 @@ TEST(LoaderErrors, HeaderEditsCannotTouchFieldsTheGatewayWrites) {
             }));
 }
 
+TEST(LoaderErrors, PathsMustBeWhatARequestCanCarry) {
+  EXPECT_EQ(route_errors("  - name: r\n"                                 // 7
+                         "    match: { path: \"/a b\" }\n"               // 8
+                         "    upstream: u\n"                             // 9
+                         "  - name: s\n"                                 // 10
+                         "    match: { path_prefix: \"/x%zz\" }\n"       // 11
+                         "    upstream: u\n"                             // 12
+                         "  - name: t\n"                                 // 13
+                         "    match: { path_prefix: \"/ok%20x/~a\" }\n"  // 14
+                         "    upstream: u\n"),
+            (Lines{
+                "t.yaml:8:20: 'path' holds a character a request path cannot (' '); "
+                "percent-encode it, as in %20 for a space",
+                "t.yaml:11:27: 'path_prefix' holds a character a request path cannot ('%'); "
+                "percent-encode it, as in %20 for a space",
+            }));
+}
+
+TEST(LoaderErrors, NoContentDirectResponseCannotHaveABody) {
+  EXPECT_EQ(route_errors("  - name: r\n"
+                         "    direct_response: { status: 204, body: hello }\n"),
+            Lines{"t.yaml:8:22: a 204 direct_response cannot have a body (HTTP forbids one)"});
+}
+
 TEST(LoaderErrors, DuplicateYamlKey) {
   EXPECT_EQ(route_errors("  - name: r\n"
                          "    upstream: u\n"
@@ -342,13 +366,13 @@ TEST(LoaderErrors, BadDurationsAndSizes) {
                    "  max_body_bytes: 1x\n"
                    "  max_header_bytes: 0\n"),
             (Lines{
-                "t.yaml:3:19: 'header_timeout' must be a duration with a unit (ms, s, m or h), "
-                "like 250ms or 1.5s, got '15'",
-                "t.yaml:4:17: 'read_timeout' must be a duration with a unit (ms, s, m or h), "
-                "like 250ms or 1.5s, got '-1s'",
+                "t.yaml:3:19: 'header_timeout' must be a whole number of milliseconds with a "
+                "unit (ms, s, m or h), like 250ms or 1.5s, got '15'",
+                "t.yaml:4:17: 'read_timeout' must be a whole number of milliseconds with a unit "
+                "(ms, s, m or h), like 250ms or 1.5s, got '-1s'",
                 "t.yaml:5:17: 'idle_timeout' must be greater than 0",
-                "t.yaml:6:19: 'max_body_bytes' must be a size in bytes, optionally with KiB, MiB "
-                "or GiB, like 64KiB, got '1x'",
+                "t.yaml:6:19: 'max_body_bytes' must be a size in bytes, optionally with KiB, MiB, "
+                "GiB or TiB, like 64KiB, got '1x'",
                 "t.yaml:7:21: 'max_header_bytes' must be at least 1 bytes, got '0'",
             }));
 }
