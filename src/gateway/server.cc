@@ -145,12 +145,19 @@ class Server {
       if (!per_worker.empty() && per_worker[0].size() > u) {
         for (size_t e = 0; e < per_worker[0][u].size(); ++e) {
           const auto& first = per_worker[0][u][e];
-          uint64_t active = 0, idle = 0;
-          for (const auto& w : per_worker)
-            if (w.size() > u && w[u].size() > e) active += w[u][e].active, idle += w[u][e].idle;
+          uint64_t active = 0, idle = 0, ejected = 0;
+          for (const auto& w : per_worker) {
+            if (w.size() <= u || w[u].size() <= e) continue;
+            active += w[u][e].active;
+            idle += w[u][e].idle;
+            ejected += w[u][e].ejected ? 1 : 0;
+          }
+          // Each worker learns of a failing endpoint by itself; "ejected" while any has.
           eps.push_back({{"address", first.address},
                          {"resolved", first.resolved},
                          {"weight", first.weight},
+                         {"state", ejected > 0 ? "ejected" : "in_rotation"},
+                         {"ejected_workers", ejected},
                          {"active_requests", active},
                          {"idle_connections", idle}});
         }

@@ -321,6 +321,15 @@ void Metrics::render_upstreams(std::string& out) const {
     append_uint_sample(out, kFailures, upstream_labels_[u], v);
   }
 
+  static constexpr std::string_view kEjections = "basalt_upstream_ejections_total";
+  append_family(out, kEjections, "counter",
+                "Times a worker took an endpoint out of rotation after failed connects.");
+  for (size_t u = 0; u < upstream_labels_.size(); ++u) {
+    uint64_t v = 0;
+    for (const WorkerShard& s : shards_) v += s.upstream(u).ejections.value();
+    append_uint_sample(out, kEjections, upstream_labels_[u], v);
+  }
+
   static constexpr std::string_view kActive = "basalt_upstream_connections_active";
   append_family(out, kActive, "gauge", "Upstream connections currently open, idle or busy.");
   for (size_t u = 0; u < upstream_labels_.size(); ++u) {

@@ -164,6 +164,7 @@ class alignas(64) RouteShard {
 struct alignas(64) UpstreamShard {
   Histogram upstream_duration;  // basalt_upstream_duration_seconds{upstream}
   Counter connect_failures;     // basalt_upstream_connect_failures_total{upstream}
+  Counter ejections;            // basalt_upstream_ejections_total{upstream}
   Gauge active_connections;     // basalt_upstream_connections_active{upstream}
 };
 

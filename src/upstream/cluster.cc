@@ -57,14 +57,58 @@ void Cluster::set_endpoints(const std::vector<ResolvedEndpoint>& endpoints) {
   }
   endpoints_ = std::move(next);
   total_weight_ = 0;
-  for (auto& e : endpoints_) total_weight_ += e->ep.weight;
+  ejected_ = 0;
+  for (auto& e : endpoints_) {
+    total_weight_ += e->ep.weight;
+    if (e->ejected_until != std::chrono::steady_clock::time_point{}) ++ejected_;
+  }
 }
 
 std::shared_ptr<EndpointState> Cluster::pick(uint64_t random) {
   if (endpoints_.empty()) return nullptr;
   if (endpoints_.size() == 1) return endpoints_.front();
+  if (ejected_ == 0) return pick_any(random);
+
+  // A few picks find a live endpoint unless most are out; then the balancer's choice stands.
+  const auto now = std::chrono::steady_clock::now();
+  std::shared_ptr<EndpointState> e;
+  for (int i = 0; i < 4; ++i) {
+    e = pick_any(random);
+    if (!ejected(*e, now)) return e;
+    random = random * 6364136223846793005ULL + 1442695040888963407ULL;
+  }
+  for (auto& other : endpoints_)
+    if (!ejected(*other, now)) return other;
+  return e;
+}
+
+std::shared_ptr<EndpointState> Cluster::pick_any(uint64_t random) {
   return cfg_.balancer == config::Balancer::least_request ? pick_least_request(random)
                                                           : pick_round_robin();
+}
+
+bool Cluster::ejected(const EndpointState& e, std::chrono::steady_clock::time_point now) const {
+  return e.ejected_until > now;
+}
+
+void Cluster::connect_failed(EndpointState& e) {
+  metrics_.connect_failures.inc();
+  if (++e.failed_connects < kEjectAfterFailures || endpoints_.size() < 2) return;
+  if (e.ejected_until > std::chrono::steady_clock::now()) return;  // already out
+  auto backoff = kFirstEjection * (1u << std::min<uint32_t>(e.ejections_in_row, 5));
+  if (e.ejected_until == std::chrono::steady_clock::time_point{}) ++ejected_;
+  e.ejected_until = std::chrono::steady_clock::now() + std::min(backoff, kLongestEjection);
+  ++e.ejections_in_row;
+  e.failed_connects = 0;
+  metrics_.ejections.inc();
+}
+
+void Cluster::connect_succeeded(EndpointState& e) {
+  e.failed_connects = 0;
+  if (e.ejections_in_row == 0) return;
+  e.ejections_in_row = 0;
+  if (e.ejected_until != std::chrono::steady_clock::time_point{}) --ejected_;
+  e.ejected_until = {};
 }
 
 // Smooth weighted round robin: every pick raises each endpoint by its weight and takes the
@@ -123,14 +167,15 @@ asio::awaitable<Acquired> Cluster::acquire(std::shared_ptr<EndpointState> ep, Re
   auto result =
       co_await (conn->socket.async_connect(ep->ep.address, kAwait) || timer.async_wait(kAwait));
   if (result.index() == 1) {
-    metrics_.connect_failures.inc();
+    connect_failed(*ep);
     co_return Acquired{nullptr, AcquireError::connect_timeout};
   }
   auto [ec] = std::get<0>(result);
   if (ec) {
-    metrics_.connect_failures.inc();
+    connect_failed(*ep);
     co_return Acquired{nullptr, AcquireError::connect_failed};
   }
+  connect_succeeded(*ep);
   conn->socket.set_option(tcp::no_delay(true), ec);
   metrics_.active_connections.add(1);
   co_return Acquired{std::move(conn), AcquireError::none};
@@ -167,7 +212,8 @@ void Cluster::sweep_idle(std::chrono::steady_clock::time_point now, bool all) {
 std::vector<EndpointReport> Cluster::report() const {
   std::vector<EndpointReport> out;
   for (const auto& e : endpoints_)
-    out.push_back({e->ep.configured, e->ep.resolved, e->ep.weight, e->active, e->idle.size()});
+    out.push_back({e->ep.configured, e->ep.resolved, e->ep.weight, e->active, e->idle.size(),
+                   ejected(*e, std::chrono::steady_clock::now())});
   return out;
 }
 

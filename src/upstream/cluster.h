@@ -46,6 +46,12 @@ struct EndpointState {
   int64_t current_weight = 0;  // smooth weighted round robin state
   bool removed = false;        // no longer in the cluster; connections are not pooled
   std::vector<std::unique_ptr<Connection>> idle;
+  // Passive outlier detection: after kEjectAfterFailures connects in a row fail, the endpoint
+  // is out of rotation on this worker until `ejected_until`; each ejection in a row doubles
+  // the time, and a successful connect forgives everything.
+  uint32_t failed_connects = 0;
+  uint32_t ejections_in_row = 0;
+  std::chrono::steady_clock::time_point ejected_until{};
 };
 
 enum class AcquireError { none, connect_failed, connect_timeout };
@@ -62,6 +68,7 @@ struct EndpointReport {
   uint32_t weight = 1;
   uint32_t active = 0;
   size_t idle = 0;
+  bool ejected = false;
 };
 
 class Cluster {
@@ -75,9 +82,14 @@ class Cluster {
   // Replaces the endpoint list. Endpoints whose address stays keep their pool and counters.
   void set_endpoints(const std::vector<ResolvedEndpoint>& endpoints);
 
-  // Picks an endpoint with the configured balancer; nullptr when the cluster has none.
-  // `random` is a fresh random number from the worker's generator.
+  // Picks an endpoint with the configured balancer, passing over ejected ones while any other
+  // is left (when all are ejected it picks among them: better a try than certain failure);
+  // nullptr when the cluster has none. `random` is a fresh number from the worker's generator.
   std::shared_ptr<EndpointState> pick(uint64_t random);
+
+  static constexpr uint32_t kEjectAfterFailures = 3;
+  static constexpr std::chrono::milliseconds kFirstEjection{1000};
+  static constexpr std::chrono::milliseconds kLongestEjection{30'000};
 
   // How much a request trusts a pooled connection.
   //   any:      take it (a bodiless request can be replayed if the upstream closed it);
@@ -105,12 +117,17 @@ class Cluster {
   std::shared_ptr<EndpointState> pick_least_request(uint64_t random);
   std::unique_ptr<Connection> take_pooled(EndpointState& ep, Reuse reuse);
   void close(std::unique_ptr<Connection> conn);
+  std::shared_ptr<EndpointState> pick_any(uint64_t random);
+  bool ejected(const EndpointState& e, std::chrono::steady_clock::time_point now) const;
+  void connect_failed(EndpointState& e);
+  void connect_succeeded(EndpointState& e);
 
   boost::asio::io_context& io_;
   const config::UpstreamConfig& cfg_;
   observe::UpstreamShard& metrics_;
   std::vector<std::shared_ptr<EndpointState>> endpoints_;
   int64_t total_weight_ = 0;
+  size_t ejected_ = 0;  // endpoints with an ejection set (maybe lapsed): 0 skips every check
 };
 
 }  // namespace basalt::upstream

@@ -22,6 +22,8 @@ upstreams:
     endpoints: [ { address: "127.0.0.1:@early@" } ]
   - name: half-dead
     endpoints: [ { address: "127.0.0.1:@dead@" }, { address: "127.0.0.1:@a@" } ]
+  - name: ejecting
+    endpoints: [ { address: "127.0.0.1:@dead@" }, { address: "127.0.0.1:@a@" } ]
 routes:
   - name: api
     match: { path_prefix: /api }
@@ -39,6 +41,9 @@ routes:
   - name: half-dead
     match: { path_prefix: /half-dead }
     upstream: half-dead
+  - name: ejecting
+    match: { path_prefix: /ejecting }
+    upstream: ejecting
   - name: small
     match: { path_prefix: /small }
     upstream: demo
@@ -192,6 +197,18 @@ class ErrorRepliesTest(harness.GatewayCase):
         failures = self.wait_metric("basalt_upstream_connect_failures_total", before + 1,
                                     upstream="half-dead")
         self.assertGreaterEqual(failures, before + 1)
+
+    def test_endpoint_that_keeps_refusing_is_ejected(self):
+        for i in range(24):
+            self.assertEqual(self.gw.request("GET", f"/ejecting/{i}").status, 200)
+        self.assertGreaterEqual(
+            self.wait_metric("basalt_upstream_ejections_total", 1, upstream="ejecting"), 1)
+        doc = self.gw.admin("/upstreams").json()
+        (ups,) = [u for u in doc["upstreams"] if u["name"] == "ejecting"]
+        live = [ep for ep in ups["endpoints"] if ep["address"].endswith(f":{self.demos['a'].port}")]
+        self.assertEqual([ep["state"] for ep in live], ["in_rotation"])
+        for ep in ups["endpoints"]:
+            self.assertIn(ep["state"], ("in_rotation", "ejected"))
 
     # -- answers that come before the request body is read ---------------------------------
 

@@ -246,6 +246,38 @@ TEST_F(PoolTest, SweepClosesConnectionsIdleLongerThanTheTimeout) {
   EXPECT_EQ(metrics.active_connections.value(), 0);
 }
 
+TEST_F(PoolTest, EndpointFailingToConnectIsEjectedFromRotation) {
+  tcp::acceptor dead(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto dead_port = dead.local_endpoint().port();
+  dead.close();
+  Cluster c(io, cfg, metrics);
+  c.set_endpoints({endpoint(dead_port), endpoint(acceptor.local_endpoint().port())});
+  std::shared_ptr<EndpointState> bad;
+  for (int i = 0; i < 2 && !bad; ++i)
+    if (auto e = c.pick(0); e->ep.address.port() == dead_port) bad = e;
+  ASSERT_TRUE(bad);
+
+  for (uint32_t i = 0; i < Cluster::kEjectAfterFailures; ++i) {
+    EXPECT_FALSE(c.report()[0].ejected) << i;
+    EXPECT_FALSE(acquire(c, bad, Cluster::Reuse::fresh).conn);
+  }
+  EXPECT_TRUE(c.report()[0].ejected);
+  EXPECT_FALSE(c.report()[1].ejected);
+  EXPECT_EQ(metrics.ejections.value(), 1u);
+  for (int i = 0; i < 20; ++i) EXPECT_NE(c.pick(static_cast<uint64_t>(i)), bad);
+}
+
+TEST_F(PoolTest, TheOnlyEndpointIsNeverEjected) {
+  auto port = acceptor.local_endpoint().port();
+  acceptor.close();
+  Cluster c(io, cfg, metrics);
+  c.set_endpoints({endpoint(port)});
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(acquire(c, c.pick(0), Cluster::Reuse::fresh).conn);
+  EXPECT_FALSE(c.report()[0].ejected);
+  EXPECT_EQ(metrics.ejections.value(), 0u);
+  EXPECT_NE(c.pick(0), nullptr);
+}
+
 TEST_F(PoolTest, ConnectFailureIsCounted) {
   auto port = acceptor.local_endpoint().port();
   acceptor.close();  // nothing listens there now
