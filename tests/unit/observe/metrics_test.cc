@@ -174,6 +174,7 @@ TEST(Metrics, ExpositionTextIsExact) {
   w1.bytes_sent.inc(20);
   w1.upstream(0).upstream_duration.observe_us(40'000'000);  // +Inf
   w1.upstream(0).connect_failures.inc();
+  w0.upstream(0).ejections.inc();
   w0.upstream(0).active_connections.add(2);
 
   std::string expected =
@@ -238,6 +239,10 @@ TEST(Metrics, ExpositionTextIsExact) {
       "endpoint.\n"
       "# TYPE basalt_upstream_connect_failures_total counter\n"
       "basalt_upstream_connect_failures_total{upstream=\"users\"} 1\n"
+      "# HELP basalt_upstream_ejections_total Times a worker took an endpoint out of rotation "
+      "after failed connects.\n"
+      "# TYPE basalt_upstream_ejections_total counter\n"
+      "basalt_upstream_ejections_total{upstream=\"users\"} 1\n"
       "# HELP basalt_upstream_connections_active Upstream connections currently open, idle or "
       "busy.\n"
       "# TYPE basalt_upstream_connections_active gauge\n"
