@@ -192,7 +192,9 @@ class ConnectionImpl final : public Connection {
     while (!close_after_ || first) {
       x_.reset();
       parser_.start();
+      head_seen_ = false;
       if (!co_await read_head(first ? limits.header_timeout : limits.idle_timeout)) break;
+      head_seen_ = true;
       first = false;
       co_await handle();
       if (x_.close) break;
@@ -200,7 +202,8 @@ class ConnectionImpl final : public Connection {
 
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
-    if (!parser_.body_done() || !in_.empty()) co_await linger();
+    // Unread bytes: a refused head, pipelined requests, or the body of the last request.
+    if (!in_.empty() || (head_seen_ && !parser_.body_done())) co_await linger();
     socket_.close(ec);
     w_.metrics().active_downstream.add(-1);
     closed_ = true;
@@ -800,6 +803,7 @@ class ConnectionImpl final : public Connection {
   bool timed_out_ = false;
   bool closed_ = false, run_done_ = false, watch_done_ = false;
   bool idle_ = false, close_after_ = false;
+  bool head_seen_ = false;  // the current request's head was parsed (its body may be unread)
   bool response_started_ = false, reusable_ = false;
   std::list<std::unique_ptr<Connection>>::iterator self_;
   std::string client_, client_ip_;
