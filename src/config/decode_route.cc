@@ -44,6 +44,8 @@ std::optional<std::string> read_host(Reader& r, const Value& v) {
   auto text = r.nonempty_string(v, "hosts");
   if (!text) return std::nullopt;
   std::string host = lower(*text);
+  // "api.example.com." names the same host; requests lose the trailing dot, so must this.
+  if (host.size() > 1 && host.back() == '.') host.pop_back();
   std::string_view name = host;
   if (name.substr(0, 2) == "*.") name.remove_prefix(2);
   bool ok = !name.empty() && name.front() != '.';
@@ -209,7 +211,7 @@ constexpr std::array<Key<WeightedTarget>, 2> kTargetKeys{{
     // 0 keeps a target listed but sends it nothing (a canary at rest).
     {"weight", false,
      [](Reader& r, const Entry& e, WeightedTarget& t) {
-       assign(t.weight, r.integer(e.value, e.key, 0, kU32Max));
+       assign(t.weight, r.integer(e.value, e.key, 0, kMaxWeight));
      }},
 }};
 

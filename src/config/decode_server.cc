@@ -19,7 +19,7 @@ void read_workers(Reader& r, const Entry& e, Config& c) {
     r.error(e.value.pos, "'workers' must be auto or an integer >= 1, got '" + e.value.text + "'");
     return;
   }
-  assign(c.workers, r.integer(e.value, e.key, 1, kU32Max));
+  assign(c.workers, r.integer(e.value, e.key, 1, kMaxWorkers));
 }
 
 constexpr std::array<Key<ListenerConfig>, 2> kListenerKeys{{

@@ -14,7 +14,7 @@ constexpr std::array<Key<EndpointConfig>, 2> kEndpointKeys{{
      }},
     {"weight", false,
      [](Reader& r, const Entry& e, EndpointConfig& ep) {
-       assign(ep.weight, r.integer(e.value, e.key, 1, kU32Max));
+       assign(ep.weight, r.integer(e.value, e.key, 1, kMaxWeight));
      }},
 }};
 

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace basalt::config {
 namespace {
@@ -202,7 +203,17 @@ Document parse_document(std::string_view yaml, const std::string& file, Expand m
   Document doc;
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(yaml));
+    // One file is one config: a second document after '---' would otherwise be ignored.
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    if (documents.size() > 1) {
+      const YAML::Mark mark = documents[1].Mark();
+      SourcePos pos{file, mark.line + 1, mark.column + 1};
+      if (mark.line < 0) pos = SourcePos{file, 0, 0};
+      doc.errors.push_back(
+          Diagnostic{pos, "a second YAML document ('---'); a config file holds exactly one"});
+      return doc;
+    }
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports a syntax error with a 0-based mark, or -1 when it has none.
     SourcePos pos{file, e.mark.line + 1, e.mark.column + 1};

@@ -132,6 +132,10 @@ std::optional<Duration> Reader::duration(const Value& v, std::string_view key, b
                      got(*text));
     return std::nullopt;
   }
+  if (*d > kMaxDuration) {
+    error(v.pos, quote(key) + " must be at most 720h (30 days)" + got(*text));
+    return std::nullopt;
+  }
   if (!allow_zero && d->count() == 0) {
     error(v.pos, quote(key) + " must be greater than 0");
     return std::nullopt;

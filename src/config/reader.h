@@ -136,4 +136,15 @@ void assign(Field& field, const std::optional<V>& read) {
 
 constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
 
+// The largest weight of an endpoint or a split target. A million shares is finer than any
+// traffic split needs, and keeps the sum of a split's weights far inside 32 bits.
+constexpr uint64_t kMaxWeight = 1'000'000;
+
+// The longest duration any setting takes: 30 days. Deadlines are steady-clock time points in
+// nanoseconds, so a duration of centuries would overflow one; no timeout needs more than this.
+constexpr Duration kMaxDuration = std::chrono::hours(24 * 30);
+
+// The most worker threads `workers:` may ask for.
+constexpr uint64_t kMaxWorkers = 1024;
+
 }  // namespace basalt::config

@@ -303,7 +303,7 @@ TEST(LoaderErrors, EndpointWeightZero) {
                    "  - name: u\n"
                    "    endpoints:\n"
                    "      - { address: h:1, weight: 0 }\n"),
-            Lines{"t.yaml:5:33: 'weight' must be an integer >= 1, got '0'"});
+            Lines{"t.yaml:5:33: 'weight' must be an integer from 1 to 1000000, got '0'"});
 }
 
 TEST(LoaderErrors, HeaderNamesMustBeTokens) {
@@ -375,6 +375,34 @@ TEST(LoaderErrors, BadDurationsAndSizes) {
                 "GiB or TiB, like 64KiB, got '1x'",
                 "t.yaml:7:21: 'max_header_bytes' must be at least 1 bytes, got '0'",
             }));
+}
+
+TEST(LoaderErrors, ValuesPastTheirLimits) {
+  EXPECT_EQ(errors("workers: 1025\n"
+                   "listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
+                   "limits: { idle_timeout: 721h, drain_timeout: 3000000h }\n"
+                   "upstreams:\n"
+                   "  - name: u\n"
+                   "    endpoints: [ { address: h:1, weight: 1000001 } ]\n"
+                   "routes:\n"
+                   "  - name: r\n"
+                   "    split: [ { upstream: u, weight: 4294967295 }, { upstream: u } ]\n"
+                   "    timeout: 720h\n"),
+            (Lines{
+                "t.yaml:1:10: 'workers' must be an integer from 1 to 1024, got '1025'",
+                "t.yaml:3:25: 'idle_timeout' must be at most 720h (30 days), got '721h'",
+                "t.yaml:3:46: 'drain_timeout' must be at most 720h (30 days), got '3000000h'",
+                "t.yaml:6:42: 'weight' must be an integer from 1 to 1000000, got '1000001'",
+                "t.yaml:9:37: 'weight' must be an integer from 0 to 1000000, got '4294967295'",
+            }));
+}
+
+TEST(LoaderErrors, OneYamlDocumentPerFile) {
+  EXPECT_EQ(errors("listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
+                   "---\n"
+                   "bogus_key: 1\n"),
+            Lines{"t.yaml:3:1: a second YAML document ('---'); a config file holds exactly one"});
+  EXPECT_EQ(errors("---\nlisteners: [ { name: l, address: 127.0.0.1:0 } ]\n"), Lines{});
 }
 
 TEST(LoaderErrors, WrongScalarTypes) {

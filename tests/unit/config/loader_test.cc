@@ -55,7 +55,7 @@ upstreams:
 routes:
   - name: api
     match:
-      hosts: [API.Example.com, "*.Example.com"]
+      hosts: [API.Example.com., "*.Example.com"]
       path_prefix: /users/
       methods: [get, POST]
       headers:
