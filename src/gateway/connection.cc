@@ -76,10 +76,12 @@ struct Exchange {
   std::string request_id;
   std::string method;
   std::string path;
-  std::string_view query;
+  // Owned copies, not views into the read buffer: a body read may move or reuse that buffer,
+  // and a redirect builds its Location from the query after reading the body.
+  std::string query;
   bool has_query = false;
   std::string host;
-  std::string_view target_authority;  // of an absolute-form target; a view into the head
+  std::string target_authority;  // of an absolute-form target
   std::string upstream_target;
   int route = -1;
   size_t slot = 0;  // metrics target slot: 0 = no upstream
@@ -96,10 +98,10 @@ struct Exchange {
     request_id.clear();
     method.clear();
     path.clear();
-    query = {};
+    query.clear();
     has_query = false;
     host.clear();
-    target_authority = {};
+    target_authority.clear();
     route = -1;
     slot = 0;
     upstream = endpoint = {};
@@ -360,7 +362,7 @@ class ConnectionImpl final : public Connection {
       size_t path_start = target.find_first_of("/?", scheme_end);
       authority = target.substr(scheme_end, path_start - scheme_end);
       if (authority.empty()) return "invalid request target";  // RFC 9110 4.2.1: no empty host
-      x_.target_authority = authority;
+      x_.target_authority.assign(authority);
       target =
           path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
       if (!target.empty() && target.front() == '?') return "invalid request target";
@@ -368,7 +370,7 @@ class ConnectionImpl final : public Connection {
     std::string_view query;
     if (http::normalize_target(target, x_.path, query) != http::PathError::none)
       return "invalid request target";
-    x_.query = query;
+    x_.query.assign(query);
     x_.has_query = target.find('?') != std::string_view::npos;
     if (!host_for_routing(authority, x_.host)) return "invalid Host";
     return {};
@@ -495,7 +497,7 @@ class ConnectionImpl final : public Connection {
     if (!ep) co_return co_await fail_before_response(failure::no_endpoint);
     x_.endpoint = ep->ep.resolved;
 
-    build_upstream_head(route);
+    build_upstream_head(route, ep->ep.configured);
     const auto& head = parser_.head();
     if (head.expect_continue && head.body != http::BodyKind::none && in_.empty()) {
       if (!co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return complete();
@@ -574,7 +576,9 @@ class ConnectionImpl final : public Connection {
     co_await local_reply(f.status, f.reason, f.detail, !parser_.body_done());
   }
 
-  void build_upstream_head(const RouteRuntime& route) {
+  // `endpoint_name` is the Host of a request that carried none (HTTP/1.0), as the endpoint is
+  // written in the config: an HTTP/1.1 request upstream must have one.
+  void build_upstream_head(const RouteRuntime& route, std::string_view endpoint_name) {
     up_out_.clear();
     std::string_view path = x_.path;
     const auto& rewrite = route.cfg->rewrite_prefix;
@@ -590,7 +594,7 @@ class ConnectionImpl final : public Connection {
                              .has_query = x_.has_query,
                              .client_ip = client_ip_,
                              .request_id = x_.request_id,
-                             .routed_host = x_.host,
+                             .routed_host = x_.host.empty() ? endpoint_name : x_.host,
                              .target_authority = x_.target_authority,
                              .edit = &route.request_edit});
   }

@@ -27,7 +27,9 @@ struct UpstreamRequest {
   bool has_query = false;
   std::string_view client_ip;
   std::string_view request_id;
-  std::string_view routed_host;  // written as Host when the request carried none (HTTP/1.0)
+  // Written as Host when the request carried none (HTTP/1.0): the host it was routed by, or
+  // else the endpoint's name, since every HTTP/1.1 request must carry a Host.
+  std::string_view routed_host;
   // The authority of an absolute-form target (RFC 9112 3.2.2: it replaces Host). Routing used
   // it, so the upstream must see it too, never a Host field that says something else.
   std::string_view target_authority;
