@@ -512,9 +512,7 @@ class ConnectionImpl final : public Connection {
     // answered and the request can be sent again whole (the retry's connection is fresh).
     for (int attempt = 0; attempt < 2; ++attempt) {
       using Reuse = upstream::Cluster::Reuse;
-      auto reuse = attempt > 0                                   ? Reuse::fresh
-                   : parser_.head().body == http::BodyKind::none ? Reuse::any
-                                                                 : Reuse::checked;
+      auto reuse = attempt > 0 ? Reuse::fresh : Reuse::pooled;
       conn = co_await connect(cluster, ep, reuse);
       if (!conn) {
         failed = failure::connect_failed;

@@ -15,10 +15,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
-// A connection idle this long may have been closed by an upstream with a short keep-alive
-// timeout; under load connections idle for microseconds, so the check costs nothing there.
-constexpr auto kCheckAfterIdle = std::chrono::seconds(1);
-
 // True when nothing is waiting to be read: the upstream has neither closed the connection nor
 // sent bytes nobody asked for (either makes it unusable).
 bool idle_and_open(tcp::socket& socket) {
@@ -140,13 +136,11 @@ std::shared_ptr<EndpointState> Cluster::pick_least_request(uint64_t random) {
 
 std::unique_ptr<Connection> Cluster::take_pooled(EndpointState& ep, Reuse reuse) {
   if (reuse == Reuse::fresh) return nullptr;
-  const auto now = std::chrono::steady_clock::now();
   // Newest idle connection first: the likeliest to still be open on the other side.
   while (!ep.idle.empty()) {
     auto conn = std::move(ep.idle.back());
     ep.idle.pop_back();
-    bool check = reuse == Reuse::checked || now - conn->idle_since >= kCheckAfterIdle;
-    if (check && !idle_and_open(conn->socket)) {
+    if (!idle_and_open(conn->socket)) {
       close(std::move(conn));
       continue;
     }

@@ -8,7 +8,7 @@
 //   upstream::Cluster users(io, cfg.upstreams[0], shard);
 //   users.set_endpoints(upstream::resolve(cfg.upstreams[0], &err));
 //   auto ep = users.pick(rng());
-//   auto [conn, error] = co_await users.acquire(ep, Cluster::Reuse::any);  // pooled or new
+//   auto [conn, error] = co_await users.acquire(ep, Cluster::Reuse::pooled);  // pooled or new
 //   ... exchange on conn->socket ...
 //   users.release(std::move(conn), reusable);
 #pragma once
@@ -91,13 +91,13 @@ class Cluster {
   static constexpr std::chrono::milliseconds kFirstEjection{1000};
   static constexpr std::chrono::milliseconds kLongestEjection{30'000};
 
-  // How much a request trusts a pooled connection.
-  //   any:      take it (a bodiless request can be replayed if the upstream closed it);
-  //             one idle for a second or more is still checked, as `checked` does.
-  //   checked:  first ask the kernel whether the upstream closed it while idle, without
-  //             blocking (one recv with MSG_PEEK); a request with a body cannot be replayed.
-  //   fresh:    skip the pool (the retry after a stale connection).
-  enum class Reuse { any, checked, fresh };
+  // Whether a request may take a pooled connection.
+  //   pooled: yes, once the kernel says, without blocking (one recv with MSG_PEEK), that the
+  //           upstream neither closed it nor sent bytes nobody asked for while it sat idle.
+  //           Such bytes (a late second response, a body after a HEAD answer) would otherwise
+  //           be read as the next request's response, perhaps another client's.
+  //   fresh:  skip the pool (the retry after a stale connection).
+  enum class Reuse { pooled, fresh };
 
   // An idle pooled connection to `ep` if a usable one is left, else a new one (bounded by the
   // upstream's connect_timeout). Pooled connections found closed are dropped on the way.

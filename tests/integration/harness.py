@@ -844,6 +844,54 @@ class EarlyReplyUpstream(_TcpUpstream):
         super().__init__(_EarlyReplyHandler)
 
 
+class _StrayBytesHandler(socketserver.BaseRequestHandler):
+    STRAY = b"HTTP/1.1 200 OK\r\nX-Poison: 1\r\nContent-Length: 6\r\n\r\nPOISON"
+
+    def handle(self):
+        sock = self.request
+        sock.settimeout(IO_TIMEOUT)
+        upstream = self.server.owner
+        number = upstream.next_connection()
+        first = True
+        try:
+            while _read_head(sock) is not None:
+                body = f"connection-{number}".encode()
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+                             + body)
+                if first and upstream.stray_wanted.wait(IO_TIMEOUT):
+                    sock.sendall(self.STRAY)
+                    upstream.stray_sent.set()
+                first = False
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+
+class StrayBytesUpstream(_TcpUpstream):
+    """Answers each request with a keep-alive 200 whose body names its connection
+    ("connection-1", ...). After the first answer on a connection it waits for
+    send_stray() and then writes a second, unasked-for response on that connection, as a
+    broken upstream may (or one that sends a body after its answer to a HEAD)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._connections = 0
+        self.stray_wanted = threading.Event()
+        self.stray_sent = threading.Event()
+        super().__init__(_StrayBytesHandler)
+
+    def next_connection(self):
+        with self._lock:
+            self._connections += 1
+            return self._connections
+
+    def send_stray(self, timeout=IO_TIMEOUT):
+        """Has the first connection write its stray response; True once it is written."""
+        self.stray_wanted.set()
+        return self.stray_sent.wait(timeout)
+
+
 # ---------------------------------------------------------------------------------------------
 # Test case base
 

@@ -1,5 +1,6 @@
-"""Upstream keep-alive pools: connections are reused, and one the upstream closed while it sat in
-the pool never turns a good request into a 502, with or without a request body."""
+"""Upstream keep-alive pools: connections are reused; one the upstream closed while it sat in
+the pool never turns a good request into a 502, with or without a request body; and bytes an
+upstream sent unasked while its connection sat idle are never taken for the next response."""
 
 import json
 import unittest
@@ -12,7 +13,12 @@ upstreams:
     endpoints: [ { address: "127.0.0.1:@a@" } ]
   - name: closing
     endpoints: [ { address: "127.0.0.1:@closing@" } ]
+  - name: stray
+    endpoints: [ { address: "127.0.0.1:@stray@" } ]
 routes:
+  - name: stray
+    match: { path_prefix: /stray }
+    upstream: stray
   - name: demo
     match: { path_prefix: /demo }
     upstream: demo
@@ -30,7 +36,9 @@ class PoolTest(harness.GatewayCase):
     def placeholders(cls):
         cls.closing = harness.CloseAfterReplyUpstream()
         cls.addClassCleanup(cls.closing.stop)
-        return {"closing": cls.closing.port}
+        cls.stray = harness.StrayBytesUpstream()
+        cls.addClassCleanup(cls.stray.stop)
+        return {"closing": cls.closing.port, "stray": cls.stray.port}
 
     def request_then_upstream_closes(self, method, path, body=None):
         """A request that leaves its connection in the pool; the upstream then closes it.
@@ -59,6 +67,15 @@ class PoolTest(harness.GatewayCase):
         body = b"x" * 5000
         r = self.request_then_upstream_closes("POST", "/closing/upload", body=body)
         self.assertEqual(json.loads(r.body)["body_bytes"], len(body))
+
+    def test_bytes_an_idle_upstream_sent_unasked_never_answer_the_next_request(self):
+        first = self.gw.request("GET", "/stray/1")
+        self.assertEqual(first.body, b"connection-1")
+        self.assertTrue(self.stray.send_stray(), "the upstream never wrote its stray response")
+        second = self.gw.request("GET", "/stray/2")
+        self.assertEqual(second.status, 200, second)
+        self.assertIsNone(second.header("x-poison"))
+        self.assertEqual(second.body, b"connection-2")
 
     def test_closed_pooled_connections_are_not_counted_as_open(self):
         for i in range(3):

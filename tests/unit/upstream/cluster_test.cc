@@ -151,7 +151,7 @@ struct PoolTest : ClusterTest {
   std::shared_ptr<EndpointState> one_pooled(Cluster& c) {
     c.set_endpoints({endpoint(acceptor.local_endpoint().port())});
     auto ep = c.pick(0);
-    auto first = acquire(c, ep, Cluster::Reuse::any);
+    auto first = acquire(c, ep, Cluster::Reuse::pooled);
     EXPECT_TRUE(first.conn);
     if (first.conn) c.release(std::move(first.conn), true);
     return ep;
@@ -169,7 +169,7 @@ TEST_F(PoolTest, ReleasedConnectionIsReusedAndCounted) {
   c.set_endpoints({endpoint(acceptor.local_endpoint().port())});
   auto ep = c.pick(0);
 
-  auto first = acquire(c, ep, Cluster::Reuse::any);
+  auto first = acquire(c, ep, Cluster::Reuse::pooled);
   ASSERT_TRUE(first.conn);
   accept_one();
   EXPECT_FALSE(first.conn->reused);
@@ -178,7 +178,7 @@ TEST_F(PoolTest, ReleasedConnectionIsReusedAndCounted) {
   c.release(std::move(first.conn), true);
   EXPECT_EQ(c.report()[0].idle, 1u);
 
-  auto second = acquire(c, ep, Cluster::Reuse::checked);
+  auto second = acquire(c, ep, Cluster::Reuse::pooled);
   ASSERT_TRUE(second.conn);
   EXPECT_EQ(second.conn.get(), raw);
   EXPECT_TRUE(second.conn->reused);
@@ -188,25 +188,25 @@ TEST_F(PoolTest, ReleasedConnectionIsReusedAndCounted) {
   EXPECT_EQ(c.report()[0].idle, 0u);
 }
 
-TEST_F(PoolTest, ConnectionClosedByTheUpstreamIsDroppedWhenChecked) {
+TEST_F(PoolTest, ConnectionClosedByTheUpstreamIsDropped) {
   Cluster c(io, cfg, metrics);
   auto ep = one_pooled(c);
   accept_one().close();  // the upstream's keep-alive timeout ran out
 
   // Loopback delivers the FIN before close() returns, so the check sees it.
-  auto next = acquire(c, ep, Cluster::Reuse::checked);
+  auto next = acquire(c, ep, Cluster::Reuse::pooled);
   ASSERT_TRUE(next.conn);
   EXPECT_FALSE(next.conn->reused);
   EXPECT_EQ(c.report()[0].idle, 0u);
   EXPECT_EQ(metrics.active_connections.value(), 1);
 }
 
-TEST_F(PoolTest, ConnectionWithUnaskedBytesIsDroppedWhenChecked) {
+TEST_F(PoolTest, ConnectionWithUnaskedBytesIsDropped) {
   Cluster c(io, cfg, metrics);
   auto ep = one_pooled(c);
   asio::write(accept_one(), asio::buffer(std::string_view("HTTP/1.1 408 Timeout\r\n\r\n")));
 
-  auto next = acquire(c, ep, Cluster::Reuse::checked);
+  auto next = acquire(c, ep, Cluster::Reuse::pooled);
   ASSERT_TRUE(next.conn);
   EXPECT_FALSE(next.conn->reused);
   EXPECT_EQ(metrics.active_connections.value(), 1);
@@ -283,7 +283,7 @@ TEST_F(PoolTest, ConnectFailureIsCounted) {
   acceptor.close();  // nothing listens there now
   Cluster c(io, cfg, metrics);
   c.set_endpoints({endpoint(port)});
-  auto r = acquire(c, c.pick(0), Cluster::Reuse::any);
+  auto r = acquire(c, c.pick(0), Cluster::Reuse::pooled);
   EXPECT_FALSE(r.conn);
   EXPECT_EQ(r.error, AcquireError::connect_failed);
   EXPECT_EQ(metrics.connect_failures.value(), 1u);
