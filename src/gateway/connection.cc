@@ -31,28 +31,35 @@ using observe::Reject;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 16 * 1024;
 
-// Host without port, lower-cased; false if it holds characters a host cannot.
+// A port of a Host field: 1 to 5 digits, at most 65535.
+bool valid_port(std::string_view port) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos)
+    return false;
+  uint32_t value = 0;
+  for (char c : port) value = value * 10 + static_cast<uint32_t>(c - '0');
+  return value <= 65535;
+}
+
+// Host without port, lower-cased; false if it holds characters a host cannot, or a bad port.
 bool host_for_routing(std::string_view host, std::string& out) {
   out.clear();
   if (!host.empty() && host.front() == '[') {
+    // An IPv6 literal (RFC 3986 3.2.2): hex digits, ':' and '.' (an embedded IPv4 address).
     size_t close = host.find(']');
-    if (close == std::string_view::npos) return false;
-    out.assign(host.substr(0, close + 1));
-    host.remove_prefix(close + 1);
-    if (!host.empty() && host.front() != ':') return false;
+    if (close == std::string_view::npos || close < 3) return false;
+    std::string_view literal = host.substr(1, close - 1);
+    if (literal.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
+      return false;
+    std::string_view rest = host.substr(close + 1);
+    if (!rest.empty() && (rest.front() != ':' || !valid_port(rest.substr(1)))) return false;
+    for (char c : host.substr(0, close + 1))
+      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
     return true;
   }
   size_t colon = host.rfind(':');
   std::string_view name = host.substr(0, colon);
-  if (colon != std::string_view::npos) {
-    std::string_view port = host.substr(colon + 1);
-    if (port.empty() || port.size() > 5 ||
-        port.find_first_not_of("0123456789") != std::string_view::npos)
-      return false;
-    uint32_t value = 0;
-    for (char c : port) value = value * 10 + static_cast<uint32_t>(c - '0');
-    if (value > 65535) return false;
-  }
+  if (colon != std::string_view::npos && !valid_port(host.substr(colon + 1))) return false;
   // "api.example.com." is the same name, fully qualified; routing must not tell them apart.
   if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
   for (char c : name) {
@@ -378,7 +385,7 @@ class ConnectionImpl final : public Connection {
 
   asio::awaitable<void> direct(const RouteRuntime& route) {
     const auto& d = *route.cfg->direct_response;
-    if (!co_await discard_body()) co_return;
+    if (!co_await settle_body()) co_return;
     x_.status = d.status;
     x_.close = x_.close || close_after_;
     out_.clear();
@@ -390,7 +397,7 @@ class ConnectionImpl final : public Connection {
 
   asio::awaitable<void> redirect(const RouteRuntime& route) {
     const auto& r = *route.cfg->redirect;
-    if (!co_await discard_body()) co_return;
+    if (!co_await settle_body()) co_return;
     x_.status = r.status;
     x_.close = x_.close || close_after_;
     std::string extra = "Location: " + r.location;
@@ -417,6 +424,18 @@ class ConnectionImpl final : public Connection {
     complete();
   }
 
+  // Before a local answer: reads and drops the request body, unless the client waits for
+  // "100 Continue" before sending it; then the answer goes out at once instead (RFC 9110
+  // 10.1.1) and the connection closes after it. False if the body failed (it was answered).
+  asio::awaitable<bool> settle_body() {
+    const auto& head = parser_.head();
+    if (head.expect_continue && head.body != http::BodyKind::none && in_.empty()) {
+      x_.close = true;
+      co_return true;
+    }
+    co_return co_await discard_body();
+  }
+
   // Reads and drops a request body small enough to keep the connection; false if it failed
   // (the reply was sent).
   asio::awaitable<bool> discard_body() {
@@ -434,7 +453,14 @@ class ConnectionImpl final : public Connection {
       }
       if (r.done) co_return true;
       if (!co_await read_client()) {
-        x_.close = true;
+        const Failure& f = timed_out_ ? failure::client_timeout : failure::client_gone;
+        if (timed_out_) {
+          co_await local_reply(f.status, f.reason, f.detail, true);
+        } else {
+          x_.reject = f.reason;
+          x_.close = true;
+          complete();
+        }
         co_return false;
       }
     }
@@ -456,10 +482,11 @@ class ConnectionImpl final : public Connection {
     }
   }
 
-  // Reads more request bytes under the read deadline. False on EOF, error or timeout (x_ says
-  // which; nothing has been answered).
-  asio::awaitable<bool> read_client() {
-    arm(w_.runtime().cfg->limits.read_timeout);
+  // Reads more request bytes under the read deadline, or `limit` if that comes first (the
+  // route's timeout bounds a body upload too). False on EOF, error or timeout (x_ says which;
+  // nothing has been answered).
+  asio::awaitable<bool> read_client(Clock::time_point limit = Clock::time_point::max()) {
+    arm_until(std::min(limit, Clock::now() + w_.runtime().cfg->limits.read_timeout));
     auto space = in_.space(kReadChunk);
     auto [ec, n] =
         co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), kAwait);
@@ -633,7 +660,7 @@ class ConnectionImpl final : public Connection {
     }
     while (!parser_.body_done()) {
       out_.clear();
-      if (!co_await read_client()) {
+      if (!co_await read_client(deadline)) {
         x_.close = true;
         co_return timed_out_ ? failure::client_timeout : failure::client_gone;
       }

@@ -192,6 +192,9 @@ class BeastRequest final : public bhttp::basic_parser<true> {
       head->body = head->content_length > 0 ? BodyKind::length : BodyKind::none;
     }
     head->keep_alive = head->version == 11 ? !conn_close : (conn_keep && !conn_close);
+    // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message means the framing may have been
+    // garbled by an intermediary; the message is read as chunked and the connection closed.
+    if (te.present && head->version == 10) head->keep_alive = false;
   }
 
   void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}

@@ -98,6 +98,19 @@ class FramingTest(harness.GatewayCase):
         self.assert_rejected(request_bytes("POST", "/cl-list", [("Content-Length", "1,2")],
                                            b"ab"))
 
+    def test_transfer_encoding_on_http10_closes_after_the_message(self):
+        # RFC 9112 6.1: the body is read as chunked, then the connection closes, so what
+        # follows it is never read as a request.
+        with self.gw.raw() as c:
+            c.send(b"POST /te-10 HTTP/1.0\r\nHost: test.local\r\nConnection: keep-alive\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + SMUGGLED)
+            r = c.read_response()
+            self.assertEqual(r.status, 200, r)
+            self.assertTrue(c.closed_within(5.0), "connection left open")
+        self.assertTrue(self.rec.wait_for(lambda rec: rec["target"] == "/te-10",
+                                          start=self.mark))
+        self.assertNotIn("/smuggled", [rec["target"] for rec in self.rec.records(self.mark)])
+
     def test_malformed_content_length_values_are_400(self):
         for value in ("+5", "-1", "0x10", "5 5", "", "99999999999999999999999"):
             with self.subTest(value=value):
@@ -169,6 +182,18 @@ class FramingTest(harness.GatewayCase):
         for host in ("test.local:99999", "test.local:", "test.local:123456"):
             with self.subTest(host=host):
                 self.assert_rejected(request_bytes("GET", "/bad-port", host=host))
+
+    def test_bad_ipv6_literal_host_is_400(self):
+        for host in ('[a b,c<>"]:99', "[::1]:99999", "[::1]x", "[]", "[::1"):
+            with self.subTest(host=host):
+                self.assert_rejected(request_bytes("GET", "/bad-literal", host=host))
+
+    def test_ipv6_literal_host_is_forwarded(self):
+        with self.gw.raw() as c:
+            c.send(request_bytes("GET", "/v6-host", host="[::1]:8080"))
+            self.assertEqual(c.read_response().status, 200)
+        self.assertTrue(self.rec.wait_for(lambda rec: rec["target"] == "/v6-host",
+                                          start=self.mark))
 
     def test_two_hosts_are_400(self):
         self.assert_rejected(request_bytes("GET", "/two-hosts", [("Host", "other.local")]))

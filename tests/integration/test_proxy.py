@@ -313,6 +313,17 @@ class RouteActionsTest(harness.GatewayCase):
         self.assertEqual(r.header("location"), "https://example.com/new?q=keepme")
         self.assertIsNone(r.header("set-cookie"))
 
+    def test_expect_continue_on_a_local_route_is_answered_at_once(self):
+        # RFC 9110 10.1.1: the final status instead of 100; the body is never invited.
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("POST", "/ping", [("Content-Length", "10"),
+                                                           ("Expect", "100-continue")]))
+            r = c.read_response(timeout=5.0)
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body, b"pong")
+            self.assertIn("close", r.header_tokens("connection"))
+            self.assertTrue(c.closed_within(5.0))
+
     def test_redirect_joins_a_query_to_the_locations_own(self):
         r = self.gw.request("GET", "/search?q=basalt")
         self.assertEqual(r.status, 302)

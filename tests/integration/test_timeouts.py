@@ -15,6 +15,13 @@ upstreams:
   - name: demo
     endpoints: [ { address: "127.0.0.1:@a@" } ]
 routes:
+  - name: direct
+    match: { path: /direct }
+    direct_response: { status: 200, body: "here" }
+  - name: short
+    match: { path_prefix: /short }
+    upstream: demo
+    timeout: 450ms
   - name: all
     match: { path_prefix: / }
     upstream: demo
@@ -102,6 +109,38 @@ class DownstreamTimeoutsTest(harness.GatewayCase):
         self.assertGreaterEqual(elapsed, 0.3)
         self.assertGreaterEqual(self.wait_metric("basalt_rejections_total", before + 1,
                                                  reason="read_timeout"), before + 1)
+
+    def test_stalled_body_for_a_direct_response_gets_408_and_is_logged(self):
+        before = self.rejections("read_timeout")
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("POST", "/direct", [("Content-Length", "100"),
+                                                             ("X-Request-Id", "stalled-direct")],
+                                         b"only ten.."))
+            r = c.read_response(timeout=0.4 + SLACK)
+            self.assertEqual(r.status, 408)
+            self.assertTrue(c.closed_within(SLACK))
+        line = self.gw.wait_access_for("stalled-direct")
+        self.assertEqual(line["status"], 408)
+        self.assertEqual(line["reason"], "read_timeout")
+        self.assertGreaterEqual(self.wait_metric("basalt_rejections_total", before + 1,
+                                                 reason="read_timeout"), before + 1)
+
+    def test_route_timeout_bounds_a_body_upload_too(self):
+        # Every piece arrives within read_timeout; the route's 450ms timeout still ends it.
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("POST", "/short/upload", [("Content-Length", "20")]))
+            t0 = time.monotonic()
+            for _ in range(10):
+                if c.closed_within(0.15):
+                    break
+                try:
+                    c.send(b"ab")
+                except OSError:
+                    break
+            elapsed = time.monotonic() - t0
+            self.assertTrue(c.buf.startswith(b"HTTP/1.1 408"), c.buf[:100])
+        self.assertGreaterEqual(elapsed, 0.4)
+        self.assertLess(elapsed, 1.4, "the upload ran past the route's timeout")
 
     def test_slow_but_steady_body_is_not_cut_by_read_timeout(self):
         # Every piece arrives well within read_timeout, the whole body takes longer than it.
