@@ -145,8 +145,7 @@ TEST(RequestHead, ConnectionKeepAlivePersistsOnHttp10) {
 }
 
 TEST(RequestHead, TransferEncodingOnHttp10IsReadAsChunkedThenCloses) {
-  Request r(
-      "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n");
+  Request r("POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n");
   ASSERT_EQ(r.result().state, HeadState::done);
   EXPECT_EQ(r.head().body, BodyKind::chunked);
   EXPECT_FALSE(r.head().keep_alive);
