@@ -65,7 +65,12 @@ std::shared_ptr<const config::Config> load_checked(const std::string& path) {
 
 int cmd_check(const std::vector<std::string_view>& args) {
   if (wants_help(args)) return std::cout << kCheckUsage, 0;
-  if (args.size() != 1) return std::cerr << kCheckUsage, 2;
+  if (args.size() != 1)
+    return std::cerr << "basalt check: expected one FILE, got " << args.size() << '\n'
+                     << kCheckUsage,
+           2;
+  if (args[0].size() > 1 && args[0].front() == '-')
+    return std::cerr << "basalt check: unknown option '" << args[0] << "'\n" << kCheckUsage, 2;
   std::string path(args[0]);
   if (!load_checked(path)) return 1;
   std::cout << path << ": ok\n";
@@ -94,12 +99,17 @@ int cmd_run(const std::vector<std::string_view>& args) {
     std::cerr << "basalt: cannot open the log: " << err << '\n';
     return 1;
   }
+  observe::log::mirror_errors_to_stderr(true);  // until the gateway is ready
   observe::log::info("gateway", "starting", {{"config", path}, {"version", BASALT_VERSION}});
   return gateway::run_server(cfg);
 }
 
 int cmd_version(const std::vector<std::string_view>& args) {
   if (wants_help(args)) return std::cout << kVersionUsage, 0;
+  if (!args.empty())
+    return std::cerr << "basalt version: unexpected argument '" << args[0] << "'\n"
+                     << kVersionUsage,
+           2;
   std::cout << "basalt " << BASALT_VERSION << '\n';
   return 0;
 }

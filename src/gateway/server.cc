@@ -70,6 +70,7 @@ class Server {
     for (auto& w : workers_) w->start();
     ready_ = true;
     log::info("gateway", "ready", {{"workers", static_cast<int64_t>(workers_.size())}});
+    log::mirror_errors_to_stderr(false);
 
     asio::co_spawn(main_io_, wait_for_signal(), asio::detached);
     asio::co_spawn(main_io_, ignore_hangups(), asio::detached);

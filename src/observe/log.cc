@@ -38,7 +38,8 @@ struct Sink {
   std::mutex mu;
   int fd = STDERR_FILENO;
   bool owns_fd = false;
-  ClockFn clock = nullptr;  // null: system_clock
+  bool mirror_errors = false;  // error lines also to stderr when fd is elsewhere
+  ClockFn clock = nullptr;     // null: system_clock
   UtcTimeText clock_text;
   std::string line;
   std::string key;  // scratch for limiter lookups
@@ -63,10 +64,10 @@ int64_t second_of(std::chrono::system_clock::time_point t) {
 
 // Writes the line with one write(2) (more only if the kernel takes part of it). Errors are
 // ignored: there is nowhere left to report them.
-void write_line_locked(Sink& s) {
+void write_line_locked(Sink& s, int fd) {
   std::string_view rest = s.line;
   while (!rest.empty()) {
-    const ssize_t n = ::write(s.fd, rest.data(), rest.size());
+    const ssize_t n = ::write(fd, rest.data(), rest.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return;
@@ -119,7 +120,7 @@ void report_suppressed_locked(Sink& s, std::chrono::system_clock::time_point t) 
     const std::string msg = "suppressed " + std::to_string(r.suppressed);
     format_line_locked(s, t, r.level, r.component, msg,
                        {{"suppressed", r.suppressed}, {"repeated_msg", r.msg}});
-    write_line_locked(s);
+    write_line_locked(s, s.fd);
     r.suppressed = 0;
     --s.unreported;
   }
@@ -196,6 +197,12 @@ bool init(Level min, const std::string& path, std::string* err) {
   return true;
 }
 
+void mirror_errors_to_stderr(bool on) {
+  Sink& s = sink();
+  std::lock_guard lock(s.mu);
+  s.mirror_errors = on;
+}
+
 bool init(const config::LogConfig& cfg, std::string* err) {
   return init(from_config(cfg.level), cfg.path, err);
 }
@@ -213,7 +220,9 @@ void emit(Level l, std::string_view component, std::string_view msg,
   if (l >= Level::warn && !admit_locked(s, l, component, msg, t)) return;
 
   format_line_locked(s, t, l, component, msg, fields);
-  write_line_locked(s);
+  write_line_locked(s, s.fd);
+  if (l == Level::error && s.mirror_errors && s.fd != STDERR_FILENO)
+    write_line_locked(s, STDERR_FILENO);
 }
 
 void report_suppressed() {

@@ -69,6 +69,10 @@ struct Field {
 bool init(Level min, const std::string& path, std::string* err = nullptr);
 bool init(const config::LogConfig& cfg, std::string* err = nullptr);
 
+// While on, error lines are also written to stderr when the log goes elsewhere: during startup
+// a failure (a port in use, say) must reach the person who started the gateway, not only a file.
+void mirror_errors_to_stderr(bool on);
+
 // Cheap (one relaxed atomic load): call before building expensive fields.
 bool enabled(Level l);
 

@@ -186,6 +186,29 @@ class CliTest(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(str(port), p.stderr)
 
+    def test_startup_failure_reaches_stderr_when_the_log_goes_to_a_file(self):
+        log_path = os.path.join(self.dir, "app.log")
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen(1)
+            port = busy.getsockname()[1]
+            config = VALID.replace("127.0.0.1:0", f"127.0.0.1:{port}") + \
+                f"log: {{ path: {log_path} }}\n"
+            p = run("run", "-c", self.write("busy-logfile.yaml", config))
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f"127.0.0.1:{port}: address already in use", p.stderr)
+        with open(log_path, encoding="utf-8") as f:
+            self.assertIn("address already in use", f.read())
+
+    def test_stray_arguments_are_refused_with_a_message(self):
+        for args, says in ((["check", "--bogus"], "unknown option '--bogus'"),
+                           (["check", "a.yaml", "b.yaml"], "expected one FILE, got 2"),
+                           (["version", "--x"], "unexpected argument '--x'")):
+            with self.subTest(args=args):
+                p = run(*args)
+                self.assertEqual(p.returncode, 2)
+                self.assertIn(says, p.stderr)
+
     def test_second_gateway_on_a_port_in_use_refuses_to_start(self):
         # SO_REUSEPORT would let a second process share the port and take half the traffic.
         first = harness.Gateway(VALID)
