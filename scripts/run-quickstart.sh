@@ -19,10 +19,14 @@ done
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/basalt-quickstart.XXXXXX")
 pids=()
 
+# basalt (started last) stops first and drains its in-flight requests while the demo
+# services still answer them; then the demos stop.
 stop_all() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   rm -rf "$scratch"
 }
 trap 'stop_all; exit 130' INT
