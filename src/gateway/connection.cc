@@ -152,6 +152,14 @@ class ConnectionImpl final : public Connection {
     }
   }
 
+  void abort() override {
+    aborted_ = true;
+    close_after_ = true;
+    boost::system::error_code ec;
+    socket_.cancel(ec);
+    if (upstream_) upstream_->socket.cancel(ec);
+  }
+
  private:
   // ---- deadlines ------------------------------------------------------------------------------
 
@@ -453,8 +461,10 @@ class ConnectionImpl final : public Connection {
       }
       if (r.done) co_return true;
       if (!co_await read_client()) {
-        const Failure& f = timed_out_ ? failure::client_timeout : failure::client_gone;
-        if (timed_out_) {
+        const Failure& f = aborted_     ? failure::draining
+                           : timed_out_ ? failure::client_timeout
+                                        : failure::client_gone;
+        if (timed_out_ || aborted_) {
           co_await local_reply(f.status, f.reason, f.detail, true);
         } else {
           x_.reject = f.reason;
@@ -541,13 +551,14 @@ class ConnectionImpl final : public Connection {
       using Reuse = upstream::Cluster::Reuse;
       auto reuse = attempt > 0 ? Reuse::fresh : Reuse::pooled;
       conn = co_await connect(cluster, ep, reuse);
-      if (!conn) {
-        failed = failure::connect_failed;
+      if (!conn || aborted_) {
+        failed = aborted_ ? failure::draining : failure::connect_failed;
         break;
       }
       upstream_ = conn.get();
       failed = co_await exchange(route, *conn, deadline);
       upstream_ = nullptr;
+      if (failed && aborted_) failed = failure::draining;
       if (!failed || !failed->retryable || !conn->reused) break;
       cluster.release(std::move(conn), false);
     }
@@ -832,6 +843,7 @@ class ConnectionImpl final : public Connection {
   bool timed_out_ = false;
   bool closed_ = false, run_done_ = false, watch_done_ = false;
   bool idle_ = false, close_after_ = false;
+  bool aborted_ = false;  // the drain timed out: end the request under way
   bool head_seen_ = false;  // the current request's head was parsed (its body may be unread)
   bool response_started_ = false, reusable_ = false;
   std::list<std::unique_ptr<Connection>>::iterator self_;

@@ -29,6 +29,11 @@ class Connection {
   // Drain: closes the connection now if it is between requests, or after the current response.
   virtual void drain() = 0;
 
+  // The drain ran out of time: ends the request under way now. Its exchange fails as
+  // `draining` (a 503 if nothing of the response was sent yet), it is logged and counted, and
+  // the connection closes.
+  virtual void abort() = 0;
+
   virtual ~Connection() = default;
 };
 

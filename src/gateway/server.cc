@@ -224,22 +224,34 @@ class Server {
     main_io_.stop();
   }
 
-  // In-flight requests finish, bounded by drain_timeout; then whatever is left is cut.
+  // In-flight requests finish, bounded by drain_timeout; then whatever is left is cut: each
+  // request still under way is ended (answered 503 if it can be, logged and counted as
+  // `draining`), and a second, short wait lets those lines reach the access log.
   asio::awaitable<void> wait_for_drain() {
-    auto deadline = std::chrono::steady_clock::now() + cfg_->limits.drain_timeout;
+    constexpr auto kAbortGrace = std::chrono::seconds(1);
+    auto now = std::chrono::steady_clock::now();
+    if (co_await wait_for_close(now + cfg_->limits.drain_timeout)) co_return;
+    log::warn("gateway", "drain timeout, closing connections",
+              {{"open_connections", static_cast<int64_t>(open_connections())}});
+    for (auto& w : workers_) w->abort_connections();
+    co_await wait_for_close(std::chrono::steady_clock::now() + kAbortGrace);
+  }
+
+  // True once no connection is open, false when `deadline` comes first.
+  asio::awaitable<bool> wait_for_close(std::chrono::steady_clock::time_point deadline) {
     asio::steady_timer timer(main_io_);
     for (;;) {
-      size_t open = 0;
-      for (auto& w : workers_) open += w->open_connections();
-      if (open == 0) co_return;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        log::warn("gateway", "drain timeout, closing connections",
-                  {{"open_connections", static_cast<int64_t>(open)}});
-        co_return;
-      }
+      if (open_connections() == 0) co_return true;
+      if (std::chrono::steady_clock::now() >= deadline) co_return false;
       timer.expires_after(std::chrono::milliseconds(25));
       co_await timer.async_wait(kAwait);
     }
+  }
+
+  size_t open_connections() const {
+    size_t open = 0;
+    for (const auto& w : workers_) open += w->open_connections();
+    return open;
   }
 
   void shutdown() {

@@ -124,6 +124,12 @@ void Worker::begin_drain() {
   });
 }
 
+void Worker::abort_connections() {
+  asio::post(io_, [this] {
+    for (auto& c : connections_) c->abort();
+  });
+}
+
 void Worker::stop() {
   asio::post(io_, [this] {
     if (access_log_) access_log_->flush(index_);

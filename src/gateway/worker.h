@@ -44,6 +44,8 @@ class Worker {
 
   // From any thread.
   void begin_drain();
+  // The drain ran out of time: every connection ends its request now (Connection::abort).
+  void abort_connections();
   void stop();
   void post_endpoints(size_t upstream, std::vector<upstream::ResolvedEndpoint> endpoints);
   // Blocks the calling (non-worker) thread until the worker has filled the report.
