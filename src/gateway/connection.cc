@@ -301,6 +301,7 @@ class ConnectionImpl final : public Connection {
 
   asio::awaitable<void> reject_head(const http::ParseFailure& f) {
     start_exchange();
+    x_.bytes_in += in_.view().size();  // what was read of the refused head
     // For the access log: what of the request line was understood before the refusal.
     const auto& head = parser_.head();
     x_.method.assign(head.method);
@@ -383,8 +384,10 @@ class ConnectionImpl final : public Connection {
       if (!target.empty() && target.front() == '?') return "invalid request target";
     }
     std::string_view query;
-    if (http::normalize_target(target, x_.path, query) != http::PathError::none)
+    if (http::normalize_target(target, x_.path, query) != http::PathError::none) {
+      x_.path.clear();  // the access log shows no path rather than a part of one
       return "invalid request target";
+    }
     x_.query.assign(query);
     x_.has_query = target.find('?') != std::string_view::npos;
     if (!host_for_routing(authority, x_.host)) return "invalid Host";

@@ -516,6 +516,11 @@ void ResponseParser::start(bool head_request) {
 HeadResult ResponseParser::parse_head(std::string_view in) {
   const size_t from = impl_->scanned > 3 ? impl_->scanned - 3 : 0;
   const size_t end = in.find("\r\n\r\n", from);
+  // A bare LF ends no line here: refuse it at once, rather than wait for a CRLF CRLF that an
+  // upstream speaking bare LFs never sends (and then blame the upstream for closing).
+  const std::string_view head = in.substr(0, end == std::string_view::npos ? in.size() : end);
+  for (size_t i = head.find('\n', from); i != std::string_view::npos; i = head.find('\n', i + 1))
+    if (i == 0 || head[i - 1] != '\r') return {HeadState::failed, 0, kBadResponse};
   if (end == std::string_view::npos) {
     impl_->scanned = in.size();
     if (in.size() > kMaxResponseHead) return {HeadState::failed, 0, kBadResponse};

@@ -209,6 +209,15 @@ class ObserveTest(harness.GatewayCase):
         self.assertEqual(rec["request_id"], r.header("x-request-id"))
         # The request line was understood before the refusal: the log says what it asked for.
         self.assertEqual((rec["method"], rec["path"]), ("GET", "/bad"))
+        self.assertEqual(rec["bytes_in"], 39)  # the refused head was read whole
+
+    def test_access_log_line_for_an_invalid_target_shows_no_path(self):
+        start = len(self.gw.stdout)
+        with self.gw.raw() as c:
+            c.send(b"GET /a/%zz HTTP/1.1\r\nHost: test.local\r\n\r\n")
+            self.assertEqual(c.read_response().status, 400)
+        rec = self.gw.wait_access(lambda rec: rec.get("status") == 400, start=start)
+        self.assertEqual((rec["method"], rec["path"]), ("GET", ""))
 
     def test_access_log_stays_valid_json_for_a_hostile_target(self):
         start = len(self.gw.stdout)

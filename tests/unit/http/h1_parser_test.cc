@@ -674,6 +674,15 @@ TEST(ResponseParser, EndlessTrailerSectionFails) {
   EXPECT_TRUE(r.body(out, true).failed);
 }
 
+TEST(ResponseParser, BareLfIsRefusedWithoutWaitingForMore) {
+  Response whole("HTTP/1.1 200 OK\nContent-Length: 2\n\nok");
+  EXPECT_EQ(whole.result().state, HeadState::failed);
+  Response partial("HTTP/1.1 200 OK\r\nX-A: 1\nContent-");
+  EXPECT_EQ(partial.result().state, HeadState::failed);
+  Response crlf("HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-");
+  EXPECT_EQ(crlf.result().state, HeadState::need_more);
+}
+
 TEST(ResponseParser, ContentLengthBodyCanBeReframedAsChunks) {
   Response r("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
   ASSERT_EQ(r.result().state, HeadState::done);
