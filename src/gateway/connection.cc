@@ -846,7 +846,7 @@ class ConnectionImpl final : public Connection {
   bool timed_out_ = false;
   bool closed_ = false, run_done_ = false, watch_done_ = false;
   bool idle_ = false, close_after_ = false;
-  bool aborted_ = false;  // the drain timed out: end the request under way
+  bool aborted_ = false;    // the drain timed out: end the request under way
   bool head_seen_ = false;  // the current request's head was parsed (its body may be unread)
   bool response_started_ = false, reusable_ = false;
   std::list<std::unique_ptr<Connection>>::iterator self_;
