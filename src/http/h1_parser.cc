@@ -256,6 +256,7 @@ class BeastResponse final : public bhttp::basic_parser<false> {
   std::string* out = nullptr;
   bool chunked_out = false;
   bool conn_close = false, conn_keep = false;
+  TransferCodings te;
 
  private:
   void on_request_impl(bhttp::verb, bsv, bsv, int, error_code& ec) override {
@@ -273,9 +274,17 @@ class BeastResponse final : public bhttp::basic_parser<false> {
     if (is_header_done()) return;  // a trailer field: dropped, as for requests
     head->fields.add(name, value);
     if (f == bhttp::field::connection) read_connection_field(*head, value, conn_close, conn_keep);
+    if (f == bhttp::field::transfer_encoding) te.add(value);
   }
 
-  void on_header_impl(error_code&) override {
+  void on_header_impl(error_code& ec) override {
+    // Transfer-Encoding is hop-by-hop and the gateway decodes no coding but chunked: a body in
+    // another coding (gzip, say) would reach the client undecoded and unlabelled. RFC 9112
+    // 6.1's rules for the request apply: at most one chunked, and it comes last.
+    if (te.present && (te.unknown || te.malformed || te.chunked_count != 1 || !te.chunked_last)) {
+      ec = bhttp::error::bad_transfer_encoding;
+      return;
+    }
     if (is_done() || (head->status >= 100 && head->status < 200) || head->status == 204 ||
         head->status == 304) {
       head->body = BodyKind::none;

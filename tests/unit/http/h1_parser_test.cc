@@ -683,6 +683,16 @@ TEST(ResponseParser, BareLfIsRefusedWithoutWaitingForMore) {
   EXPECT_EQ(crlf.result().state, HeadState::need_more);
 }
 
+TEST(ResponseParser, TransferCodingsOtherThanChunkedAreRefused) {
+  for (const char* te : {"gzip", "gzip, chunked", "chunked, chunked", "chunked;x=1"}) {
+    Response r(std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: ") + te + "\r\n\r\n");
+    EXPECT_EQ(r.result().state, HeadState::failed) << te;
+  }
+  Response ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n");
+  ASSERT_EQ(ok.result().state, HeadState::done);
+  EXPECT_EQ(ok.head().body, BodyKind::chunked);
+}
+
 TEST(ResponseParser, ContentLengthBodyCanBeReframedAsChunks) {
   Response r("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
   ASSERT_EQ(r.result().state, HeadState::done);
