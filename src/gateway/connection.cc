@@ -71,6 +71,13 @@ bool host_for_routing(std::string_view host, std::string& out) {
   return true;
 }
 
+// True when the peer closed (or reset) the connection and nothing is left to read.
+bool peer_closed(tcp::socket& socket) {
+  char byte;
+  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 uint64_t micros_since(Clock::time_point t) {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
@@ -150,6 +157,13 @@ class ConnectionImpl final : public Connection {
       boost::system::error_code ec;
       socket_.cancel(ec);
     }
+  }
+
+  void check_client() override {
+    if (!awaiting_upstream_ || closed_ || !in_.empty() || !peer_closed(socket_)) return;
+    client_left_ = true;
+    boost::system::error_code ec;
+    if (upstream_) upstream_->socket.cancel(ec);
   }
 
   void abort() override {
@@ -524,6 +538,7 @@ class ConnectionImpl final : public Connection {
   // ---- proxying ---------------------------------------------------------------------------------
 
   asio::awaitable<void> proxy(const RouteRuntime& route) {
+    client_left_ = false;
     const auto& split = w_.runtime().table->split(x_.route);
     size_t target = 0;
     if (split.size() > 1)
@@ -571,6 +586,14 @@ class ConnectionImpl final : public Connection {
     if (conn) cluster.release(std::move(conn), !failed && reusable_);
 
     if (!failed) co_return complete();
+    if (client_left_) {
+      // Nobody to answer: logged as nginx does, with 499.
+      client_left_ = false;
+      x_.status = 499;
+      x_.reject = failed->reason;
+      x_.close = true;
+      co_return complete();
+    }
     if (response_started_) {
       x_.reject = failed->reason;  // the status stays the upstream's; the client sees a cut
       x_.close = true;
@@ -656,9 +679,13 @@ class ConnectionImpl final : public Connection {
       co_return forwarded;
     }
 
-    if (auto f = co_await read_response_head(conn, deadline, head_bytes)) co_return f;
+    awaiting_upstream_ = true;
+    auto failed = co_await read_response_head(conn, deadline, head_bytes);
+    awaiting_upstream_ = false;
+    if (failed) co_return client_left_ ? failure::client_left : *failed;
     co_return co_await forward_response(route, conn, head_bytes, deadline);
   }
+
 
   // The request head with whatever body is buffered in one write, then the rest of the body as
   // it arrives: one read buffer at a time, so the client is only read as fast as the upstream
@@ -846,7 +873,9 @@ class ConnectionImpl final : public Connection {
   bool timed_out_ = false;
   bool closed_ = false, run_done_ = false, watch_done_ = false;
   bool idle_ = false, close_after_ = false;
-  bool aborted_ = false;    // the drain timed out: end the request under way
+  bool aborted_ = false;            // the drain timed out: end the request under way
+  bool awaiting_upstream_ = false;  // the request is sent; the response head is awaited
+  bool client_left_ = false;        // the client closed while the upstream worked
   bool head_seen_ = false;  // the current request's head was parsed (its body may be unread)
   bool response_started_ = false, reusable_ = false;
   std::list<std::unique_ptr<Connection>>::iterator self_;

@@ -34,6 +34,11 @@ class Connection {
   // the connection closes.
   virtual void abort() = 0;
 
+  // Called by the worker every housekeeping tick: when the request is sent and its response
+  // awaited, and the client has closed its connection meanwhile, ends the exchange (logged as
+  // 499, client_closed) so the upstream connection is freed instead of working for nobody.
+  virtual void check_client() = 0;
+
   virtual ~Connection() = default;
 };
 

@@ -43,6 +43,9 @@ constexpr Failure client_timeout{observe::Reject::read_timeout, Side::downstream
 // The client closed its connection before its request body was complete.
 constexpr Failure client_gone{observe::Reject::client_closed, Side::downstream, 400, false,
                               "request body incomplete"};
+// The client closed its connection while the upstream worked on its request.
+constexpr Failure client_left{observe::Reject::client_closed, Side::downstream, 499, false,
+                              "client closed the connection"};
 // The drain ran out of time (limits.drain_timeout) with the request still under way.
 constexpr Failure draining{observe::Reject::draining, Side::internal, 503, false,
                            "the gateway is shutting down"};

@@ -95,6 +95,7 @@ asio::awaitable<void> Worker::housekeeping() {
       auto [ec] = co_await tick_.async_wait(kAwait);
       if (ec) break;
       if (access_log_) access_log_->flush(index_);
+      for (auto& c : connections_) c->check_client();
       if (++ticks % 10 == 0) {
         auto now = std::chrono::steady_clock::now();
         for (auto& c : clusters_) c->sweep_idle(now, false);

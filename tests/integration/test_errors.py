@@ -44,6 +44,10 @@ routes:
   - name: ejecting
     match: { path_prefix: /ejecting }
     upstream: ejecting
+  - name: slow
+    match: { path_prefix: /slow }
+    upstream: demo
+    timeout: 20s
   - name: small
     match: { path_prefix: /small }
     upstream: demo
@@ -224,6 +228,20 @@ class ErrorRepliesTest(harness.GatewayCase):
         # read and dropped so that closing does not reset the connection under the reply.
         r = self.gw.request("POST", "/small/upload", body=b"s" * (2 << 20))
         self.assertEqual(r.status, 413, r)
+
+    def test_client_that_leaves_while_the_upstream_works_is_logged_499(self):
+        before = self.gw.metrics().get("basalt_rejections_total", reason="client_closed")
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("GET", "/slow/leave?delay=5000",
+                                         [("X-Request-Id", "leaves-early")]))
+            t0 = time.monotonic()
+        line = self.gw.wait_access_for("leaves-early")
+        elapsed = time.monotonic() - t0
+        self.assertEqual((line["status"], line["reason"]), (499, "client_closed"))
+        self.assertLess(elapsed, 3.0, "the gateway waited for the upstream anyway")
+        self.assertLess(line["upstream_ms"], 3000)
+        self.assertGreaterEqual(self.wait_metric("basalt_rejections_total", before + 1,
+                                                 reason="client_closed"), before + 1)
 
 
 if __name__ == "__main__":
