@@ -686,7 +686,6 @@ class ConnectionImpl final : public Connection {
     co_return co_await forward_response(route, conn, head_bytes, deadline);
   }
 
-
   // The request head with whatever body is buffered in one write, then the rest of the body as
   // it arrives: one read buffer at a time, so the client is only read as fast as the upstream
   // takes it.
