@@ -172,6 +172,7 @@ class ConnectionImpl final : public Connection {
     boost::system::error_code ec;
     socket_.cancel(ec);
     if (upstream_) upstream_->socket.cancel(ec);
+    if (connecting_) connecting_->socket.cancel(ec);
   }
 
  private:
@@ -410,19 +411,21 @@ class ConnectionImpl final : public Connection {
 
   asio::awaitable<void> direct(const RouteRuntime& route) {
     const auto& d = *route.cfg->direct_response;
-    if (!co_await settle_body()) co_return;
+    if (!co_await settle_body(route)) co_return;
     x_.status = d.status;
     x_.close = x_.close || close_after_;
+    extra_.assign(keep_alive_field());
+    extra_.append(route.response_edit.append);
     out_.clear();
-    http::append_simple(out_, d.status, d.content_type, d.body, route.response_edit.append,
-                        x_.request_id, x_.close, x_.head_request);
+    http::append_simple(out_, d.status, d.content_type, d.body, extra_, x_.request_id, x_.close,
+                        x_.head_request);
     co_await write_client(out_);
     complete();
   }
 
   asio::awaitable<void> redirect(const RouteRuntime& route) {
     const auto& r = *route.cfg->redirect;
-    if (!co_await settle_body()) co_return;
+    if (!co_await settle_body(route)) co_return;
     x_.status = r.status;
     x_.close = x_.close || close_after_;
     std::string extra = "Location: " + r.location;
@@ -430,19 +433,28 @@ class ConnectionImpl final : public Connection {
       extra += r.location.find('?') == std::string::npos ? '?' : '&';  // location's own query
       extra += x_.query;
     }
-    extra += "\r\n" + route.response_edit.append;
+    extra += "\r\n";
+    extra += keep_alive_field();
+    extra += route.response_edit.append;
     out_.clear();
     http::append_simple(out_, r.status, "", "", extra, x_.request_id, x_.close, x_.head_request);
     co_await write_client(out_);
     complete();
   }
 
-  // A local reply with a problem body; `close` when the request body will not be read.
+  // An HTTP/1.0 client that asked for keep-alive keeps its connection only when the response
+  // says so (RFC 9112 9.3); HTTP/1.1 persists by default.
+  std::string_view keep_alive_field() const {
+    return !x_.close && parser_.head().version == 10 ? "Connection: keep-alive\r\n" : "";
+  }
+
+  // A local reply with a problem body; `close` when the request body will not be read. An
+  // HTTP/1.0 client's connection closes after it.
   asio::awaitable<void> local_reply(int status, Reject reason, std::string_view detail,
                                     bool close) {
     x_.status = status;
     x_.reject = reason;
-    x_.close = x_.close || close || close_after_;
+    x_.close = x_.close || close || close_after_ || parser_.head().version == 10;
     out_.clear();
     http::append_problem(out_, status, detail, x_.request_id, x_.close, x_.head_request);
     co_await write_client(out_);
@@ -451,19 +463,21 @@ class ConnectionImpl final : public Connection {
 
   // Before a local answer: reads and drops the request body, unless the client waits for
   // "100 Continue" before sending it; then the answer goes out at once instead (RFC 9110
-  // 10.1.1) and the connection closes after it. False if the body failed (it was answered).
-  asio::awaitable<bool> settle_body() {
+  // 10.1.1) and the connection closes after it. The route's timeout bounds the whole body, as
+  // it does for a proxied one, so a trickle cannot hold the connection. False if the body
+  // failed (it was answered).
+  asio::awaitable<bool> settle_body(const RouteRuntime& route) {
     const auto& head = parser_.head();
     if (head.expect_continue && head.body != http::BodyKind::none && in_.empty()) {
       x_.close = true;
       co_return true;
     }
-    co_return co_await discard_body();
+    co_return co_await discard_body(Clock::now() + route.cfg->timeout);
   }
 
-  // Reads and drops a request body small enough to keep the connection; false if it failed
-  // (the reply was sent).
-  asio::awaitable<bool> discard_body() {
+  // Reads and drops a request body small enough to keep the connection, by `limit`; false if
+  // it failed (the reply was sent).
+  asio::awaitable<bool> discard_body(Clock::time_point limit) {
     if (parser_.head().body == http::BodyKind::none) co_return true;
     std::string sink;
     for (;;) {
@@ -477,13 +491,14 @@ class ConnectionImpl final : public Connection {
         co_return false;
       }
       if (r.done) co_return true;
-      if (!co_await read_client()) {
+      if (!co_await read_client(limit)) {
         const Failure& f = aborted_     ? failure::draining
                            : timed_out_ ? failure::client_timeout
                                         : failure::client_gone;
         if (timed_out_ || aborted_) {
           co_await local_reply(f.status, f.reason, f.detail, true);
         } else {
+          x_.status = 499;  // the client left mid-body: nobody to answer
           x_.reject = f.reason;
           x_.close = true;
           complete();
@@ -531,7 +546,10 @@ class ConnectionImpl final : public Connection {
     auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(data), kAwait);
     x_.bytes_out += n;
     w_.metrics().bytes_sent.inc(n);
-    if (ec) x_.close = true;
+    if (ec) {
+      x_.close = true;
+      if (!x_.reject) x_.reject = timed_out_ ? Reject::read_timeout : Reject::client_closed;
+    }
     co_return !ec;
   }
 
@@ -586,7 +604,7 @@ class ConnectionImpl final : public Connection {
     if (conn) cluster.release(std::move(conn), !failed && reusable_);
 
     if (!failed) co_return complete();
-    if (client_left_) {
+    if (client_left_ || (failed->reason == Reject::client_closed && !response_started_)) {
       // Nobody to answer: logged as nginx does, with 499.
       client_left_ = false;
       x_.status = 499;
@@ -610,9 +628,9 @@ class ConnectionImpl final : public Connection {
       upstream::Cluster::Reuse reuse) {
     constexpr int kConnectTries = 3;
     for (int tried = 1;; ++tried) {
-      auto acquired = co_await cluster.acquire(ep, reuse);
+      auto acquired = co_await cluster.acquire(ep, reuse, &connecting_);
       if (acquired.conn) co_return std::move(acquired.conn);
-      if (tried >= kConnectTries) co_return nullptr;
+      if (tried >= kConnectTries || aborted_) co_return nullptr;
       auto next = pick_other(cluster, *ep);
       if (!next) co_return nullptr;
       ep->active--;
@@ -796,25 +814,31 @@ class ConnectionImpl final : public Connection {
     conn.rbuf.consume(head_bytes);
     response_started_ = true;
 
+    bool sent = false;  // out_ still holds the client head until the first write
     for (;;) {
       auto r = response_parser_.parse_body(conn.rbuf.view(), out_, chunked_out);
       conn.rbuf.consume(r.consumed);
       if (r.failed) {
-        co_await write_client(out_);
+        // Malformed framing before anything reached the client: it can still have a 502.
+        response_started_ = sent;
+        if (sent) co_await write_client(out_);
         co_return failure::bad_response;
       }
       if (r.done) break;
       if (!out_.empty()) {
         if (!co_await write_client(out_)) co_return client_write_failed();
         out_.clear();
+        sent = true;
       }
       if (co_await read_upstream(conn, deadline) == 0) {
         if (!timed_out_ && rh.body == http::BodyKind::until_close) {
           response_parser_.finish_at_eof(out_, chunked_out);
           break;
         }
-        co_await write_client(out_);
-        co_return upstream_error();
+        const Failure f = upstream_error();  // before write_client re-arms the deadline
+        response_started_ = sent;            // nothing sent yet: the client gets f's status
+        if (sent) co_await write_client(out_);
+        co_return f;
       }
     }
     if (!co_await write_client(out_)) co_return client_write_failed();
@@ -872,13 +896,15 @@ class ConnectionImpl final : public Connection {
   bool timed_out_ = false;
   bool closed_ = false, run_done_ = false, watch_done_ = false;
   bool idle_ = false, close_after_ = false;
-  bool aborted_ = false;            // the drain timed out: end the request under way
-  bool awaiting_upstream_ = false;  // the request is sent; the response head is awaited
-  bool client_left_ = false;        // the client closed while the upstream worked
+  bool aborted_ = false;                        // the drain timed out: end the request under way
+  upstream::Connection* connecting_ = nullptr;  // a connect under way (Cluster::acquire)
+  bool awaiting_upstream_ = false;              // the request is sent; the response head is awaited
+  bool client_left_ = false;                    // the client closed while the upstream worked
   bool head_seen_ = false;  // the current request's head was parsed (its body may be unread)
   bool response_started_ = false, reusable_ = false;
   std::list<std::unique_ptr<Connection>>::iterator self_;
   std::string client_, client_ip_;
+  std::string extra_;  // extra header lines of a direct response
   http::ReadBuffer in_;
   http::RequestParser parser_;
   http::ResponseParser response_parser_;

@@ -59,9 +59,12 @@ void append_upstream_request(std::string& out, const http::RequestHead& head,
     // carry it, and routing used it.
     bool named_by_connection =
         listed(head.connection_tokens, f.name) && !http::iequals(f.name, "host");
+    // An empty Host is replaced below like a missing one: exactly one Host goes upstream.
+    bool replaced_host =
+        http::iequals(f.name, "host") && (!r.target_authority.empty() || head.host.empty());
     if (is_hop_or_framing(f.name) || named_by_connection || is_replaced_upstream(f.name) ||
         http::iequals(f.name, "x-forwarded-for") || (r.edit && r.edit->drops(f.name)) ||
-        (!r.target_authority.empty() && http::iequals(f.name, "host")))
+        replaced_host)
       continue;
     append_field(out, f.name, f.value);
   }

@@ -163,6 +163,8 @@ class BeastRequest final : public bhttp::basic_parser<true> {
         read_connection_field(*head, value, conn_close, conn_keep);
         break;
       case bhttp::field::expect:
+        // RFC 9110 10.1.1: an HTTP/1.0 request's expectation is ignored (no 1xx for it).
+        if (head->version == 10) break;
         if (iequals(trim_ows(value), "100-continue"))
           head->expect_continue = true;
         else
@@ -268,6 +270,8 @@ class BeastResponse final : public bhttp::basic_parser<false> {
     head->reason = reason;
     head->version = static_cast<unsigned>(version);
     if (version != 10 && version != 11) ec = bhttp::error::bad_version;
+    // RFC 9110 15: a status code is 100 to 599; Beast takes any three digits.
+    if (status < 100 || status > 599) ec = bhttp::error::bad_status;
   }
 
   void on_field_impl(bhttp::field f, bsv name, bsv value, error_code&) override {

@@ -150,7 +150,8 @@ std::unique_ptr<Connection> Cluster::take_pooled(EndpointState& ep, Reuse reuse)
   return nullptr;
 }
 
-asio::awaitable<Acquired> Cluster::acquire(std::shared_ptr<EndpointState> ep, Reuse reuse) {
+asio::awaitable<Acquired> Cluster::acquire(std::shared_ptr<EndpointState> ep, Reuse reuse,
+                                           Connection** connecting) {
   using namespace asio::experimental::awaitable_operators;
 
   if (auto pooled = take_pooled(*ep, reuse)) co_return Acquired{std::move(pooled)};
@@ -158,8 +159,10 @@ asio::awaitable<Acquired> Cluster::acquire(std::shared_ptr<EndpointState> ep, Re
   auto conn = std::make_unique<Connection>(io_);
   conn->endpoint = ep;
   asio::steady_timer timer(io_, cfg_.connect_timeout);
+  if (connecting) *connecting = conn.get();
   auto result =
       co_await (conn->socket.async_connect(ep->ep.address, kAwait) || timer.async_wait(kAwait));
+  if (connecting) *connecting = nullptr;
   if (result.index() == 1) {
     connect_failed(*ep);
     co_return Acquired{nullptr, AcquireError::connect_timeout};

@@ -101,7 +101,10 @@ class Cluster {
 
   // An idle pooled connection to `ep` if a usable one is left, else a new one (bounded by the
   // upstream's connect_timeout). Pooled connections found closed are dropped on the way.
-  boost::asio::awaitable<Acquired> acquire(std::shared_ptr<EndpointState> ep, Reuse reuse);
+  // While a new connection is being made, *connecting (if given) points at it, so that the
+  // caller can cancel the connect (a drain that ran out of time); it is null again after.
+  boost::asio::awaitable<Acquired> acquire(std::shared_ptr<EndpointState> ep, Reuse reuse,
+                                           Connection** connecting = nullptr);
 
   // Returns a connection after a request: pooled when `reusable` and the pool has room,
   // closed otherwise.

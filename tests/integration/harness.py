@@ -844,6 +844,48 @@ class EarlyReplyUpstream(_TcpUpstream):
         super().__init__(_EarlyReplyHandler)
 
 
+class _ScriptedHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        sock = self.request
+        sock.settimeout(IO_TIMEOUT)
+        upstream = self.server.owner
+        try:
+            data = _read_head(sock)
+            if data is None:
+                return
+            target = data.split(b" ", 2)[1].decode("latin-1")
+            answer, hold = upstream.script(target)
+            sock.sendall(answer)
+            if hold:
+                upstream.released.wait(IO_TIMEOUT)
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+
+class ScriptedUpstream(_TcpUpstream):
+    """Answers each request with the raw bytes `answers` gives for the longest prefix of its
+    target, then closes, or, for an answer marked hold, keeps the connection silent until
+    stop(): malformed framing, odd status codes and stalls no real service sends on purpose.
+
+        ScriptedUpstream({"/stall": (b"HTTP/1.1 200 OK\\r\\nContent-Length: 9\\r\\n\\r\\nx", True)})
+    """
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.released = threading.Event()
+        super().__init__(_ScriptedHandler)
+
+    def script(self, target):
+        prefix = max((p for p in self.answers if target.startswith(p)), key=len)
+        return self.answers[prefix]
+
+    def stop(self):
+        self.released.set()
+        super().stop()
+
+
 class _StrayBytesHandler(socketserver.BaseRequestHandler):
     STRAY = b"HTTP/1.1 200 OK\r\nX-Poison: 1\r\nContent-Length: 6\r\n\r\nPOISON"
 

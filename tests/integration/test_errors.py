@@ -24,7 +24,13 @@ upstreams:
     endpoints: [ { address: "127.0.0.1:@dead@" }, { address: "127.0.0.1:@a@" } ]
   - name: ejecting
     endpoints: [ { address: "127.0.0.1:@dead@" }, { address: "127.0.0.1:@a@" } ]
+  - name: scripted
+    endpoints: [ { address: "127.0.0.1:@scripted@" } ]
 routes:
+  - name: scripted
+    match: { path_prefix: /scripted }
+    upstream: scripted
+    timeout: 500ms
   - name: api
     match: { path_prefix: /api }
     upstream: demo
@@ -68,7 +74,16 @@ class ErrorRepliesTest(harness.GatewayCase):
         cls.addClassCleanup(cls.garbage.stop)
         cls.early = harness.EarlyReplyUpstream()
         cls.addClassCleanup(cls.early.stop)
-        return {"dead": cls.dead_port, "garbage": cls.garbage.port, "early": cls.early.port}
+        cls.scripted = harness.ScriptedUpstream({
+            "/scripted/bad-chunk": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                    b"zz\r\nok\r\n0\r\n\r\n", False),
+            "/scripted/status-099": (b"HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok", False),
+            "/scripted/status-600": (b"HTTP/1.1 600 Odd\r\nContent-Length: 2\r\n\r\nok", False),
+            "/scripted/stall": (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nx", True),
+        })
+        cls.addClassCleanup(cls.scripted.stop)
+        return {"dead": cls.dead_port, "garbage": cls.garbage.port, "early": cls.early.port,
+                "scripted": cls.scripted.port}
 
     def assert_problem(self, r, status):
         """r is a problem+json reply for `status` whose request_id matches x-request-id and
@@ -228,6 +243,27 @@ class ErrorRepliesTest(harness.GatewayCase):
         # read and dropped so that closing does not reset the connection under the reply.
         r = self.gw.request("POST", "/small/upload", body=b"s" * (2 << 20))
         self.assertEqual(r.status, 413, r)
+
+    def test_malformed_body_framing_before_anything_was_sent_is_502(self):
+        r = self.gw.request("GET", "/scripted/bad-chunk")
+        self.assert_problem(r, 502)
+        line = self.gw.wait_access_for(r.header("x-request-id"))
+        self.assertEqual((line["status"], line["reason"]), (502, "upstream_bad_response"))
+
+    def test_status_codes_outside_100_to_599_are_502(self):
+        for path in ("/scripted/status-099", "/scripted/status-600"):
+            with self.subTest(path=path):
+                self.assert_problem(self.gw.request("GET", path), 502)
+
+    def test_route_timeout_mid_body_is_logged_as_upstream_timeout(self):
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("GET", "/scripted/stall",
+                                         [("X-Request-Id", "stalls-mid-body")]))
+            status, _, _ = c.read_head()
+            self.assertEqual(status, 200)
+            self.assertTrue(c.closed_within(5.0), "the cut response was left open")
+        line = self.gw.wait_access_for("stalls-mid-body")
+        self.assertEqual((line["status"], line["reason"]), (200, "upstream_timeout"))
 
     def test_client_that_leaves_while_the_upstream_works_is_logged_499(self):
         before = self.gw.metrics().get("basalt_rejections_total", reason="client_closed")

@@ -195,6 +195,16 @@ class FramingTest(harness.GatewayCase):
         self.assertTrue(self.rec.wait_for(lambda rec: rec["target"] == "/v6-host",
                                           start=self.mark))
 
+    def test_empty_host_goes_upstream_as_one_host_field(self):
+        with self.gw.raw() as c:
+            c.send(b"GET /empty-host HTTP/1.1\r\nHost: \r\n\r\n")
+            self.assertEqual(c.read_response().status, 200)
+        self.assertTrue(self.rec.wait_for(lambda rec: rec["target"] == "/empty-host",
+                                          start=self.mark))
+        rec = [r for r in self.rec.records(self.mark) if r["target"] == "/empty-host"][0]
+        hosts = [v for k, v in rec["headers"] if k == "host"]
+        self.assertEqual(hosts, [f"127.0.0.1:{self.rec.port}"])
+
     def test_two_hosts_are_400(self):
         self.assert_rejected(request_bytes("GET", "/two-hosts", [("Host", "other.local")]))
 

@@ -18,7 +18,13 @@ limits:
 upstreams:
   - name: demo
     endpoints: [ { address: "127.0.0.1:@a@" } ]
+  - name: hole
+    endpoints: [ { address: "127.0.0.1:@hole@" } ]
+    connect_timeout: 20s
 routes:
+  - name: hole
+    match: { path_prefix: /hole }
+    upstream: hole
   - name: all
     match: { path_prefix: / }
     upstream: demo
@@ -49,9 +55,27 @@ class ShutdownTest(unittest.TestCase):
         harness.require_binaries()
         cls.demo = harness.Demo("a")
         cls.addClassCleanup(cls.demo.stop)
+        cls.hole_port = cls.connect_black_hole()
+
+    @classmethod
+    def connect_black_hole(cls):
+        """A port whose connects hang: a listener that never accepts, with its accept queue
+        filled, so the kernel drops further SYNs. Returns the port."""
+        hole = socket.socket()
+        cls.addClassCleanup(hole.close)
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(0)
+        port = hole.getsockname()[1]
+        for _ in range(3):
+            filler = socket.socket()
+            cls.addClassCleanup(filler.close)
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        return port
 
     def start(self, drain):
-        gw = harness.Gateway(harness.fill(CONFIG, a=self.demo.port, drain=drain))
+        gw = harness.Gateway(harness.fill(CONFIG, a=self.demo.port, drain=drain,
+                                          hole=self.hole_port))
         self.addCleanup(gw.stop)
         return gw
 
@@ -122,6 +146,20 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(r.header("connection"), "close")
         self.assertEqual(r.json()["detail"], "the gateway is shutting down")
         line = gw.wait_access(lambda rec: rec["path"] == "/stuck")
+        self.assertEqual((line["status"], line["reason"]), (503, "draining"))
+
+    def test_drain_timeout_ends_a_request_still_connecting(self):
+        gw = self.start("500ms")
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pending = self.in_flight(gw, pool, "/hole/connecting")
+            t0 = time.monotonic()
+            gw.signal(signal.SIGTERM)
+            r = pending.result(timeout=10)
+            elapsed = time.monotonic() - t0
+            self.assertEqual(gw.wait(5.0), 0, gw.output_tail())
+        self.assertEqual(r.status, 503, r)
+        self.assertLess(elapsed, 4.0)
+        line = gw.wait_access(lambda rec: rec["path"] == "/hole/connecting")
         self.assertEqual((line["status"], line["reason"]), (503, "draining"))
 
     def test_sigint_also_exits_cleanly(self):

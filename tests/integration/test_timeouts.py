@@ -18,6 +18,10 @@ routes:
   - name: direct
     match: { path: /direct }
     direct_response: { status: 200, body: "here" }
+  - name: direct-short
+    match: { path: /direct-short }
+    direct_response: { status: 200, body: "here" }
+    timeout: 450ms
   - name: short
     match: { path_prefix: /short }
     upstream: demo
@@ -141,6 +145,23 @@ class DownstreamTimeoutsTest(harness.GatewayCase):
             self.assertTrue(c.buf.startswith(b"HTTP/1.1 408"), c.buf[:100])
         self.assertGreaterEqual(elapsed, 0.4)
         self.assertLess(elapsed, 1.4, "the upload ran past the route's timeout")
+
+    def test_route_timeout_bounds_a_body_a_local_route_drops(self):
+        # A trickle keeps every read within read_timeout; the route's timeout still ends it.
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("POST", "/direct-short", [("Content-Length", "20")]))
+            t0 = time.monotonic()
+            for _ in range(10):
+                if c.closed_within(0.15):
+                    break
+                try:
+                    c.send(b"ab")
+                except OSError:
+                    break
+            elapsed = time.monotonic() - t0
+            self.assertTrue(c.buf.startswith(b"HTTP/1.1 408"), c.buf[:100])
+        self.assertGreaterEqual(elapsed, 0.4)
+        self.assertLess(elapsed, 1.4, "the trickle ran past the route's timeout")
 
     def test_slow_but_steady_body_is_not_cut_by_read_timeout(self):
         # Every piece arrives well within read_timeout, the whole body takes longer than it.

@@ -330,6 +330,14 @@ TEST(RequestHead, Expect100ContinueIsRecorded) {
   EXPECT_TRUE(r.head().expect_continue);
 }
 
+TEST(RequestHead, ExpectOnHttp10IsIgnored) {
+  Request r("POST / HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_EQ(r.result().state, HeadState::done);
+  EXPECT_FALSE(r.head().expect_continue);
+  Request other("GET / HTTP/1.0\r\nExpect: 200-ok\r\n\r\n");
+  EXPECT_EQ(other.result().state, HeadState::done);
+}
+
 TEST(RequestHead, RefusesOtherExpectations) {
   EXPECT_TRUE(refused(Request(get("Expect: 200-ok\r\n")).result(), 417, "bad_request"));
   EXPECT_TRUE(refused(Request(get("Expect: 100-continue, x\r\n")).result(), 417, "bad_request"));
@@ -681,6 +689,13 @@ TEST(ResponseParser, BareLfIsRefusedWithoutWaitingForMore) {
   EXPECT_EQ(partial.result().state, HeadState::failed);
   Response crlf("HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-");
   EXPECT_EQ(crlf.result().state, HeadState::need_more);
+}
+
+TEST(ResponseParser, StatusCodesOutside100To599AreRefused) {
+  for (const char* line : {"HTTP/1.1 000 X", "HTTP/1.1 099 X", "HTTP/1.1 600 X"}) {
+    Response r(std::string(line) + "\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(r.result().state, HeadState::failed) << line;
+  }
 }
 
 TEST(ResponseParser, TransferCodingsOtherThanChunkedAreRefused) {
