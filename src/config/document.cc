@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -205,8 +206,11 @@ Document parse_document(std::string_view yaml, const std::string& file, Expand m
   try {
     // One file is one config: a second document after '---' would otherwise be ignored.
     std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-    if (documents.size() > 1) {
-      const YAML::Mark mark = documents[1].Mark();
+    // Empty documents (a "---" at the end, say) hold nothing to ignore.
+    auto extra = std::find_if(documents.begin() + (documents.empty() ? 0 : 1), documents.end(),
+                              [](const YAML::Node& d) { return !d.IsNull(); });
+    if (extra != documents.end()) {
+      const YAML::Mark mark = extra->Mark();
       SourcePos pos{file, mark.line + 1, mark.column + 1};
       if (mark.line < 0) pos = SourcePos{file, 0, 0};
       doc.errors.push_back(

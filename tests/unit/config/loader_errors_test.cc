@@ -402,7 +402,9 @@ TEST(LoaderErrors, OneYamlDocumentPerFile) {
                    "---\n"
                    "bogus_key: 1\n"),
             Lines{"t.yaml:3:1: a second YAML document ('---'); a config file holds exactly one"});
-  EXPECT_EQ(errors("---\nlisteners: [ { name: l, address: 127.0.0.1:0 } ]\n"), Lines{});
+  EXPECT_EQ(errors("listeners: [ { name: l, address: 127.0.0.1:0 } ]\n---\n---\nx: 1\n"),
+            Lines{"t.yaml:4:1: a second YAML document ('---'); a config file holds exactly one"});
+  EXPECT_EQ(errors("---\nlisteners: [ { name: l, address: 127.0.0.1:0 } ]\n---\n"), Lines{});
 }
 
 TEST(LoaderErrors, WrongScalarTypes) {
