@@ -93,6 +93,9 @@ class ServerImpl final : public Server {
       res.body() = std::move(page.body);
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
+      // HEAD: the Content-Length a GET would get, and no body (it would be read as the next
+      // response on a keep-alive connection).
+      if (req.method() == bhttp::verb::head) res.body().clear();
       auto [wec, wn] = co_await bhttp::async_write(stream, res, kAwait);
       if (wec || !res.keep_alive()) break;
     }

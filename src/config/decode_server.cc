@@ -103,7 +103,7 @@ constexpr std::array<Key<LogConfig>, 2> kLogKeys{{
 constexpr std::array<Key<LimitsConfig>, 8> kLimitsKeys{{
     {"max_header_bytes", false,
      [](Reader& r, const Entry& e, LimitsConfig& l) {
-       assign(l.max_header_bytes, r.size(e.value, e.key, 1, kU32Max));
+       assign(l.max_header_bytes, r.size(e.value, e.key, 1, kMaxHeaderBytes));
      }},
     {"max_header_count", false,
      [](Reader& r, const Entry& e, LimitsConfig& l) {

@@ -21,6 +21,31 @@ namespace {
 constexpr size_t kMaxNodes = 250'000;
 constexpr int kMaxDepth = 64;
 
+// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
+// U+10FFFF). YAML text is Unicode; a config value is shown as JSON by the admin listener.
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
 class TreeBuilder {
  public:
   TreeBuilder(const std::string& file, Expand mode, const EnvLookup& lookup)
@@ -94,6 +119,10 @@ class TreeBuilder {
     }
     out.text = std::move(e.text);
     out.has_reference = e.had_reference;
+    if (!valid_utf8(out.text)) {
+      error(out.pos, "the value is not valid UTF-8");
+      out.invalid = true;
+    }
   }
 
   void build_sequence(const YAML::Node& node, Value& out, int depth) {
@@ -112,6 +141,10 @@ class TreeBuilder {
         continue;
       }
       e.key = it->first.Scalar();
+      if (!valid_utf8(e.key)) {
+        error(e.key_pos, "the key is not valid UTF-8");
+        continue;
+      }
       if (!seen.insert(e.key).second) error(e.key_pos, "duplicate key '" + e.key + "'");
       e.value = build(it->second, e.key_pos, depth + 1);
       out.entries.push_back(std::move(e));

@@ -122,7 +122,7 @@ LoadResult load_string(std::string_view yaml, const std::string& file_name) {
   nlohmann::json shown = to_json(doc.root, /*redact=*/true);
   if (auto admin = shown.find("admin"); admin != shown.end() && admin->is_object())
     if (auto token = admin->find("token"); token != admin->end()) *token = "<redacted>";
-  cfg->redacted_json = shown.dump(2);
+  cfg->redacted_json = shown.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   result.config = std::move(cfg);
   return result;
 }

@@ -144,6 +144,10 @@ constexpr uint64_t kMaxWeight = 1'000'000;
 // nanoseconds, so a duration of centuries would overflow one; no timeout needs more than this.
 constexpr Duration kMaxDuration = std::chrono::hours(24 * 30);
 
+// The largest request head `max_header_bytes` may allow: 1 MiB, far above what browsers send
+// (nginx's default is 4 × 8 KiB), and every connection may buffer this much.
+constexpr uint64_t kMaxHeaderBytes = uint64_t{1} << 20;
+
 // The most worker threads `workers:` may ask for.
 constexpr uint64_t kMaxWorkers = 1024;
 

@@ -235,7 +235,7 @@ class ConnectionImpl final : public Connection {
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     // Unread bytes: a refused head, pipelined requests, or the body of the last request.
-    if (!in_.empty() || (head_seen_ && !parser_.body_done())) co_await linger();
+    if (!aborted_ && (!in_.empty() || (head_seen_ && !parser_.body_done()))) co_await linger();
     socket_.close(ec);
     w_.metrics().active_downstream.add(-1);
     closed_ = true;
@@ -273,16 +273,7 @@ class ConnectionImpl final : public Connection {
           co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), kAwait);
       idle_ = false;
       if (ec || n == 0) {
-        if (timed_out_ && !in_.empty()) {
-          start_exchange();
-          x_.reject = Reject::header_timeout;
-          x_.status = 408;
-          x_.close = true;
-          std::string out;
-          http::append_problem(out, 408, "request head not received in time", x_.request_id, true);
-          co_await write_client(out);
-          complete();
-        }
+        if (!in_.empty()) co_await end_partial_head();
         co_return false;
       }
       in_.commit(n);
@@ -293,6 +284,25 @@ class ConnectionImpl final : public Connection {
         arm(limits.header_timeout);
       }
     }
+  }
+
+  // A head that started but never completed: too slow (408), or the client left or the drain
+  // ran out (logged 499, nothing to answer). Either way it is logged and counted.
+  asio::awaitable<void> end_partial_head() {
+    start_exchange();
+    x_.bytes_in += in_.view().size();
+    x_.close = true;
+    if (!timed_out_) {
+      x_.status = 499;
+      x_.reject = aborted_ ? Reject::draining : Reject::client_closed;
+      co_return complete();
+    }
+    x_.reject = Reject::header_timeout;
+    x_.status = 408;
+    out_.clear();
+    http::append_problem(out_, 408, "request head not received in time", x_.request_id, true);
+    co_await write_client(out_);
+    complete();
   }
 
   // RFC 9112 2.2: empty lines before a request line are ignored (some clients send a CRLF
@@ -557,6 +567,7 @@ class ConnectionImpl final : public Connection {
 
   asio::awaitable<void> proxy(const RouteRuntime& route) {
     client_left_ = false;
+    response_started_ = false;  // a connect can fail before exchange() would reset it
     const auto& split = w_.runtime().table->split(x_.route);
     size_t target = 0;
     if (split.size() > 1)
@@ -573,7 +584,10 @@ class ConnectionImpl final : public Connection {
     build_upstream_head(route, ep->ep.configured);
     const auto& head = parser_.head();
     if (head.expect_continue && head.body != http::BodyKind::none && in_.empty()) {
-      if (!co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return complete();
+      if (!co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) {
+        x_.status = 499;  // the client left before sending its body
+        co_return complete();
+      }
     }
 
     auto deadline = Clock::now() + route.cfg->timeout;
@@ -586,9 +600,11 @@ class ConnectionImpl final : public Connection {
     for (int attempt = 0; attempt < 2; ++attempt) {
       using Reuse = upstream::Cluster::Reuse;
       auto reuse = attempt > 0 ? Reuse::fresh : Reuse::pooled;
-      conn = co_await connect(cluster, ep, reuse);
+      conn = co_await connect(cluster, ep, reuse, deadline);
       if (!conn || aborted_) {
-        failed = aborted_ ? failure::draining : failure::connect_failed;
+        failed = aborted_                   ? failure::draining
+                 : Clock::now() >= deadline ? failure::timeout
+                                            : failure::connect_failed;
         break;
       }
       upstream_ = conn.get();
@@ -623,14 +639,15 @@ class ConnectionImpl final : public Connection {
   // A connection to `ep`, or, when connecting fails, to another endpoint of the cluster:
   // nothing was sent, so moving on is always safe. At most kConnectTries endpoints are tried;
   // `ep` ends as the one connected to (or the last tried), its `active` count moved with it.
+  // No attempt runs past the route's `deadline`.
   asio::awaitable<std::unique_ptr<upstream::Connection>> connect(
       upstream::Cluster& cluster, std::shared_ptr<upstream::EndpointState>& ep,
-      upstream::Cluster::Reuse reuse) {
+      upstream::Cluster::Reuse reuse, Clock::time_point deadline) {
     constexpr int kConnectTries = 3;
     for (int tried = 1;; ++tried) {
-      auto acquired = co_await cluster.acquire(ep, reuse, &connecting_);
+      auto acquired = co_await cluster.acquire(ep, reuse, &connecting_, deadline);
       if (acquired.conn) co_return std::move(acquired.conn);
-      if (tried >= kConnectTries || aborted_) co_return nullptr;
+      if (tried >= kConnectTries || aborted_ || Clock::now() >= deadline) co_return nullptr;
       auto next = pick_other(cluster, *ep);
       if (!next) co_return nullptr;
       ep->active--;
@@ -856,6 +873,8 @@ class ConnectionImpl final : public Connection {
 
   // Metrics and the access log line for the finished exchange.
   void complete() {
+    // The client left before a byte of the answer reached it: 499, whatever was to be sent.
+    if (x_.reject == Reject::client_closed && x_.bytes_out == 0) x_.status = 499;
     uint64_t us = micros_since(x_.start);
     auto& m = w_.metrics();
     size_t route_slot = x_.route >= 0 ? static_cast<size_t>(x_.route) : w_.runtime().routes.size();

@@ -151,18 +151,22 @@ std::unique_ptr<Connection> Cluster::take_pooled(EndpointState& ep, Reuse reuse)
 }
 
 asio::awaitable<Acquired> Cluster::acquire(std::shared_ptr<EndpointState> ep, Reuse reuse,
-                                           Connection** connecting) {
+                                           Connection** connecting,
+                                           std::chrono::steady_clock::time_point deadline) {
   using namespace asio::experimental::awaitable_operators;
 
   if (auto pooled = take_pooled(*ep, reuse)) co_return Acquired{std::move(pooled)};
 
   auto conn = std::make_unique<Connection>(io_);
   conn->endpoint = ep;
-  asio::steady_timer timer(io_, cfg_.connect_timeout);
+  const auto connect_limit = std::chrono::steady_clock::now() + cfg_.connect_timeout;
+  const bool callers_deadline = deadline < connect_limit;
+  asio::steady_timer timer(io_, callers_deadline ? deadline : connect_limit);
   if (connecting) *connecting = conn.get();
   auto result =
       co_await (conn->socket.async_connect(ep->ep.address, kAwait) || timer.async_wait(kAwait));
   if (connecting) *connecting = nullptr;
+  if (result.index() == 1 && callers_deadline) co_return Acquired{nullptr, AcquireError::deadline};
   if (result.index() == 1) {
     connect_failed(*ep);
     co_return Acquired{nullptr, AcquireError::connect_timeout};

@@ -54,7 +54,9 @@ struct EndpointState {
   std::chrono::steady_clock::time_point ejected_until{};
 };
 
-enum class AcquireError { none, connect_failed, connect_timeout };
+// deadline: the caller's own deadline came before connect_timeout and ran out; the endpoint
+// is not blamed for it.
+enum class AcquireError { none, connect_failed, connect_timeout, deadline };
 
 struct Acquired {
   std::unique_ptr<Connection> conn;
@@ -103,8 +105,11 @@ class Cluster {
   // upstream's connect_timeout). Pooled connections found closed are dropped on the way.
   // While a new connection is being made, *connecting (if given) points at it, so that the
   // caller can cancel the connect (a drain that ran out of time); it is null again after.
+  // A connect gives up at `deadline` if that comes before connect_timeout (a route's timeout).
   boost::asio::awaitable<Acquired> acquire(std::shared_ptr<EndpointState> ep, Reuse reuse,
-                                           Connection** connecting = nullptr);
+                                           Connection** connecting = nullptr,
+                                           std::chrono::steady_clock::time_point deadline =
+                                               std::chrono::steady_clock::time_point::max());
 
   // Returns a connection after a request: pooled when `reusable` and the pool has room,
   // closed otherwise.

@@ -48,6 +48,15 @@ class AdminTokenTest(harness.GatewayCase):
         self.assertEqual(admin_get(self.gw, "/live").status, 200)
         self.assertEqual(admin_get(self.gw, "/ready").status, 200)
 
+    def test_head_gets_the_length_and_no_body_on_a_keep_alive_connection(self):
+        with harness.RawConn(self.gw.admin_port) as c:
+            c.send(b"HEAD /live HTTP/1.1\r\nHost: a\r\n\r\nGET /live HTTP/1.1\r\nHost: a\r\n\r\n")
+            head = c.read_response(method="HEAD")
+            self.assertEqual(head.status, 200)
+            self.assertEqual(head.header("content-length"), "5")
+            get = c.read_response()
+            self.assertEqual((get.status, get.body), (200, b"live\n"))
+
     def test_other_endpoints_need_the_token(self):
         for path in ("/metrics", "/config", "/upstreams", "/", "/metrics?x=1"):
             with self.subTest(path=path):

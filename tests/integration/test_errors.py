@@ -4,6 +4,8 @@ log."""
 
 import json
 import re
+import socket
+import struct
 import time
 import unittest
 
@@ -243,6 +245,22 @@ class ErrorRepliesTest(harness.GatewayCase):
         # read and dropped so that closing does not reset the connection under the reply.
         r = self.gw.request("POST", "/small/upload", body=b"s" * (2 << 20))
         self.assertEqual(r.status, 413, r)
+
+    def test_failed_connect_after_an_earlier_response_on_the_connection_is_502(self):
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("GET", "/api/first"))
+            self.assertEqual(c.read_response().status, 200)
+            c.send(harness.request_bytes("GET", "/dead/second"))
+            self.assert_problem(c.read_response(), 502)
+
+    def test_client_gone_after_expect_continue_is_logged_499(self):
+        with self.gw.raw() as c:
+            c.send(harness.request_bytes("POST", "/api/expect", [
+                ("Content-Length", "10"), ("Expect", "100-continue"),
+                ("X-Request-Id", "expect-then-gone")]))
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        line = self.gw.wait_access_for("expect-then-gone")
+        self.assertEqual((line["status"], line["reason"]), (499, "client_closed"))
 
     def test_malformed_body_framing_before_anything_was_sent_is_502(self):
         r = self.gw.request("GET", "/scripted/bad-chunk")

@@ -22,6 +22,10 @@ upstreams:
     endpoints: [ { address: "127.0.0.1:@hole@" } ]
     connect_timeout: 20s
 routes:
+  - name: hole-short
+    match: { path_prefix: /hole/short }
+    upstream: hole
+    timeout: 500ms
   - name: hole
     match: { path_prefix: /hole }
     upstream: hole
@@ -161,6 +165,18 @@ class ShutdownTest(unittest.TestCase):
         self.assertLess(elapsed, 4.0)
         line = gw.wait_access(lambda rec: rec["path"] == "/hole/connecting")
         self.assertEqual((line["status"], line["reason"]), (503, "draining"))
+
+    def test_route_timeout_bounds_the_connect(self):
+        gw = self.start("5s")
+        t0 = time.monotonic()
+        r = gw.request("GET", "/hole/short")
+        elapsed = time.monotonic() - t0
+        self.assertEqual(r.status, 504, r)
+        self.assertGreaterEqual(elapsed, 0.4)
+        self.assertLess(elapsed, 3.0, "the connect ran past the route's timeout")
+        line = gw.wait_access_for(r.header("x-request-id"))
+        self.assertEqual(line["reason"], "upstream_timeout")
+        gw.stop_and_check()
 
     def test_sigint_also_exits_cleanly(self):
         gw = self.start("5s")

@@ -66,6 +66,24 @@ class DownstreamTimeoutsTest(harness.GatewayCase):
         self.assertGreaterEqual(self.wait_metric("basalt_rejections_total", before + 1,
                                                  reason="header_timeout"), before + 1)
 
+    def test_partial_head_timeout_and_abandonment_are_logged_with_their_bytes(self):
+        # Nothing of an incomplete head is parsed, so the lines carry no method or path; each
+        # is told apart by its status and its byte count, sizes no other test sends.
+        slow = b"GET /partial HTTP/1.1\r\nHost: test.local\r\nX-Request-Id: times-out-"
+        with self.gw.raw() as c:
+            c.send(slow)
+            self.assertTrue(c.closed_within(0.3 + SLACK))
+        timed_out = self.gw.wait_access(
+            lambda rec: rec["status"] == 408 and rec["bytes_in"] == len(slow))
+        self.assertEqual(timed_out["reason"], "header_timeout")
+
+        abandoned = b"GET /abandoned HTTP/1.1\r\nHost: te"
+        with self.gw.raw() as c:
+            c.send(abandoned)
+        gone = self.gw.wait_access(
+            lambda rec: rec["status"] == 499 and rec["bytes_in"] == len(abandoned))
+        self.assertEqual(gone["reason"], "client_closed")
+
     def test_drip_fed_head_is_closed_after_header_timeout(self):
         # One byte every 50 ms keeps every read busy; only a deadline on the whole head ends it.
         head = b"GET /drip HTTP/1.1\r\nHost: test.local\r\nX-Drip: " + b"d" * 400

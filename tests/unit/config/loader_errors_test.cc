@@ -397,6 +397,24 @@ TEST(LoaderErrors, ValuesPastTheirLimits) {
             }));
 }
 
+TEST(LoaderErrors, ValuesAndKeysMustBeUtf8) {
+  EXPECT_EQ(errors("listeners: [ { name: \"caf\xe9\", address: 127.0.0.1:0 } ]\n"
+                   "x\xff: 1\n"),
+            (Lines{"t.yaml:1:22: the value is not valid UTF-8",
+                   "t.yaml:2:1: the key is not valid UTF-8"}));
+  EXPECT_EQ(errors("listeners: [ { name: \"caf\xc3\xa9 \xe2\x82\xac\", address: 127.0.0.1:0 } ]\n"),
+            Lines{});
+}
+
+TEST(LoaderErrors, HeaderLimitAtMostOneMebibyte) {
+  EXPECT_EQ(errors("listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
+                   "limits: { max_header_bytes: 4294967295 }\n"),
+            Lines{"t.yaml:2:29: 'max_header_bytes' is too large (at most 1048576 bytes)"});
+  EXPECT_EQ(errors("listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
+                   "limits: { max_header_bytes: 1MiB }\n"),
+            Lines{});
+}
+
 TEST(LoaderErrors, OneYamlDocumentPerFile) {
   EXPECT_EQ(errors("listeners: [ { name: l, address: 127.0.0.1:0 } ]\n"
                    "---\n"
