@@ -122,7 +122,11 @@ class Server {
     if (!cfg_->admin.enabled) return true;
     admin::Hooks hooks;
     hooks.ready = [this] { return ready_.load(); };
-    hooks.metrics = [this] { return metrics_.render_prometheus(); };
+    hooks.metrics = [this] {
+      std::string text = metrics_.render_prometheus();
+      observe::AccessLog::append_prometheus(text, access_log_.get());
+      return text;
+    };
     hooks.config = [this] { return cfg_->redacted_json; };
     hooks.upstreams = [this] { return upstreams_json(); };
     std::string err;

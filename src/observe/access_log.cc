@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <cerrno>
+#include <string>
 #include <system_error>
 
 #include "observe/json_text.h"
@@ -208,6 +209,16 @@ bool AccessLog::write_all(std::string_view text) {
 void AccessLog::count_dropped(size_t lines) {
   dropped_batches_.fetch_add(1, std::memory_order_relaxed);
   dropped_lines_.fetch_add(lines, std::memory_order_relaxed);
+}
+
+void AccessLog::append_prometheus(std::string& out, const AccessLog* log) {
+  out.append(
+      "# HELP basalt_access_log_dropped_lines_total Access log lines discarded because the "
+      "writer fell too far behind.\n"
+      "# TYPE basalt_access_log_dropped_lines_total counter\n"
+      "basalt_access_log_dropped_lines_total ");
+  out.append(std::to_string(log ? log->dropped_lines() : 0));
+  out.push_back('\n');
 }
 
 }  // namespace basalt::observe

@@ -84,6 +84,10 @@ class AccessLog {
   uint64_t dropped() const { return dropped_batches_.load(std::memory_order_relaxed); }
   uint64_t dropped_lines() const { return dropped_lines_.load(std::memory_order_relaxed); }
 
+  // Appends basalt_access_log_dropped_lines_total in the Prometheus text format; `log` may be
+  // null (the access log is off), and the series is still exported, at 0, for alerts.
+  static void append_prometheus(std::string& out, const AccessLog* log);
+
  private:
   // A worker's buffer and formatting state, on its own cache lines.
   struct alignas(64) WorkerBuffer {

@@ -137,6 +137,12 @@ class ObserveTest(harness.GatewayCase):
         self.assertEqual(info[0][1], 1)
         self.assertGreater(m.get("basalt_process_start_time_seconds"), 1.6e9)
 
+    def test_access_log_drops_are_exported_even_at_zero(self):
+        m = self.gw.metrics()
+        self.assertTrue(m.has("basalt_access_log_dropped_lines_total"))
+        self.assertEqual(m.types.get("basalt_access_log_dropped_lines_total"), "counter")
+        self.assertEqual(m.get("basalt_access_log_dropped_lines_total"), 0)
+
     def test_promtool_accepts_the_metrics(self):
         promtool = shutil.which("promtool")
         self.assertIsNotNone(promtool, "promtool is missing: run scripts/install-deps.sh")
