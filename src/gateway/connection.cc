@@ -59,12 +59,15 @@ bool host_for_routing(std::string_view host, std::string& out) {
   }
   size_t colon = host.rfind(':');
   std::string_view name = host.substr(0, colon);
-  if (colon != std::string_view::npos && !valid_port(host.substr(colon + 1))) return false;
+  if (colon != std::string_view::npos && (name.empty() || !valid_port(host.substr(colon + 1))))
+    return false;  // a port needs a host before it
   // "api.example.com." is the same name, fully qualified; routing must not tell them apart.
   if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
   for (char c : name) {
+    // Percent-encoding is legal in a URI's reg-name but names no real host; it is refused so
+    // that one host has one spelling for routing.
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-              c == '_' || (c >= 'A' && c <= 'Z') || c == '~' || c == '%';
+              c == '_' || (c >= 'A' && c <= 'Z') || c == '~';
     if (!ok) return false;
     out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
   }

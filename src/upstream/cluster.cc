@@ -187,6 +187,7 @@ void Cluster::release(std::unique_ptr<Connection> conn, bool reusable) {
   if (reusable && !ep.removed && conn->rbuf.empty() &&
       ep.idle.size() < cfg_.max_idle_per_endpoint) {
     conn->idle_since = std::chrono::steady_clock::now();
+    conn->rbuf.shrink_if_grown();  // a large response grew it; an idle connection gives it back
     ep.idle.push_back(std::move(conn));
     return;
   }

@@ -183,8 +183,8 @@ class FramingTest(harness.GatewayCase):
             with self.subTest(host=host):
                 self.assert_rejected(request_bytes("GET", "/bad-port", host=host))
 
-    def test_bad_ipv6_literal_host_is_400(self):
-        for host in ('[a b,c<>"]:99', "[::1]:99999", "[::1]x", "[]", "[::1"):
+    def test_bad_ipv6_literal_or_odd_host_is_400(self):
+        for host in ('[a b,c<>"]:99', "[::1]:99999", "[::1]x", "[]", "[::1", ":80", "a%00b"):
             with self.subTest(host=host):
                 self.assert_rejected(request_bytes("GET", "/bad-literal", host=host))
 

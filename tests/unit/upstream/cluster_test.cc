@@ -188,6 +188,21 @@ TEST_F(PoolTest, ReleasedConnectionIsReusedAndCounted) {
   EXPECT_EQ(c.report()[0].idle, 0u);
 }
 
+TEST_F(PoolTest, PooledConnectionGivesBackAGrownReadBuffer) {
+  Cluster c(io, cfg, metrics);
+  c.set_endpoints({endpoint(acceptor.local_endpoint().port())});
+  auto first = acquire(c, c.pick(0), Cluster::Reuse::pooled);
+  ASSERT_TRUE(first.conn);
+  accept_one();
+  first.conn->rbuf.space(256 * 1024);  // a large response head grew it
+  ASSERT_GE(first.conn->rbuf.capacity(), 256u * 1024);
+  auto* raw = first.conn.get();
+  c.release(std::move(first.conn), true);
+  auto again = acquire(c, c.pick(0), Cluster::Reuse::pooled);
+  ASSERT_EQ(again.conn.get(), raw);
+  EXPECT_EQ(again.conn->rbuf.capacity(), 0u);
+}
+
 TEST_F(PoolTest, ConnectionClosedByTheUpstreamIsDropped) {
   Cluster c(io, cfg, metrics);
   auto ep = one_pooled(c);
