@@ -147,10 +147,11 @@ class DownstreamTimeoutsTest(harness.GatewayCase):
         self.assertGreaterEqual(self.wait_metric("basalt_rejections_total", before + 1,
                                                  reason="read_timeout"), before + 1)
 
-    def test_route_timeout_bounds_a_body_upload_too(self):
-        # Every piece arrives within read_timeout; the route's 450ms timeout still ends it.
+    def assert_trickle_cut_by_route_timeout(self, path):
+        """A body trickled in pieces, each within read_timeout, to a route whose timeout is
+        450ms: it must end in a 408 soon after that timeout, not run on."""
         with self.gw.raw() as c:
-            c.send(harness.request_bytes("POST", "/short/upload", [("Content-Length", "20")]))
+            c.send(harness.request_bytes("POST", path, [("Content-Length", "20")]))
             t0 = time.monotonic()
             for _ in range(10):
                 if c.closed_within(0.15):
@@ -162,24 +163,13 @@ class DownstreamTimeoutsTest(harness.GatewayCase):
             elapsed = time.monotonic() - t0
             self.assertTrue(c.buf.startswith(b"HTTP/1.1 408"), c.buf[:100])
         self.assertGreaterEqual(elapsed, 0.4)
-        self.assertLess(elapsed, 1.4, "the upload ran past the route's timeout")
+        self.assertLess(elapsed, 1.4, "the body ran past the route's timeout")
+
+    def test_route_timeout_bounds_a_body_upload_too(self):
+        self.assert_trickle_cut_by_route_timeout("/short/upload")
 
     def test_route_timeout_bounds_a_body_a_local_route_drops(self):
-        # A trickle keeps every read within read_timeout; the route's timeout still ends it.
-        with self.gw.raw() as c:
-            c.send(harness.request_bytes("POST", "/direct-short", [("Content-Length", "20")]))
-            t0 = time.monotonic()
-            for _ in range(10):
-                if c.closed_within(0.15):
-                    break
-                try:
-                    c.send(b"ab")
-                except OSError:
-                    break
-            elapsed = time.monotonic() - t0
-            self.assertTrue(c.buf.startswith(b"HTTP/1.1 408"), c.buf[:100])
-        self.assertGreaterEqual(elapsed, 0.4)
-        self.assertLess(elapsed, 1.4, "the trickle ran past the route's timeout")
+        self.assert_trickle_cut_by_route_timeout("/direct-short")
 
     def test_slow_but_steady_body_is_not_cut_by_read_timeout(self):
         # Every piece arrives well within read_timeout, the whole body takes longer than it.
