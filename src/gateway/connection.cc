@@ -20,6 +20,7 @@
 #include "http/path.h"
 #include "http/reply.h"
 #include "http/request_id.h"
+#include "net/peek.h"
 
 namespace basalt::gateway {
 namespace {
@@ -72,13 +73,6 @@ bool host_for_routing(std::string_view host, std::string& out) {
     out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
   }
   return true;
-}
-
-// True when the peer closed (or reset) the connection and nothing is left to read.
-bool peer_closed(tcp::socket& socket) {
-  char byte;
-  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 uint64_t micros_since(Clock::time_point t) {
@@ -163,7 +157,9 @@ class ConnectionImpl final : public Connection {
   }
 
   void check_client() override {
-    if (!awaiting_upstream_ || closed_ || !in_.empty() || !peer_closed(socket_)) return;
+    if (!awaiting_upstream_ || closed_ || !in_.empty() ||
+        net::peek(socket_.native_handle()) != net::Pending::closed)
+      return;
     client_left_ = true;
     boost::system::error_code ec;
     if (upstream_) upstream_->socket.cancel(ec);
@@ -300,12 +296,7 @@ class ConnectionImpl final : public Connection {
       x_.reject = aborted_ ? Reject::draining : Reject::client_closed;
       co_return complete();
     }
-    x_.reject = Reject::header_timeout;
-    x_.status = 408;
-    out_.clear();
-    http::append_problem(out_, 408, "request head not received in time", x_.request_id, true);
-    co_await write_client(out_);
-    complete();
+    co_await local_reply(408, Reject::header_timeout, "request head not received in time", true);
   }
 
   // RFC 9112 2.2: empty lines before a request line are ignored (some clients send a CRLF
@@ -337,13 +328,7 @@ class ConnectionImpl final : public Connection {
     if (!head.target.empty() &&
         http::normalize_target(head.target, x_.path, query) != http::PathError::none)
       x_.path.clear();
-    x_.status = f.status;
-    x_.reject = reject_from(f.reason);
-    x_.close = true;
-    std::string out;
-    http::append_problem(out, f.status, f.detail, x_.request_id, true);
-    co_await write_client(out);
-    complete();
+    co_await local_reply(f.status, reject_from(f.reason), f.detail, true);
   }
 
   static Reject reject_from(std::string_view reason) {
@@ -441,16 +426,17 @@ class ConnectionImpl final : public Connection {
     if (!co_await settle_body(route)) co_return;
     x_.status = r.status;
     x_.close = x_.close || close_after_;
-    std::string extra = "Location: " + r.location;
+    extra_.assign("Location: ");
+    extra_.append(r.location);
     if (r.keep_query && x_.has_query && !x_.query.empty()) {
-      extra += r.location.find('?') == std::string::npos ? '?' : '&';  // location's own query
-      extra += x_.query;
+      extra_.push_back(r.location.find('?') == std::string::npos ? '?' : '&');  // its own query
+      extra_.append(x_.query);
     }
-    extra += "\r\n";
-    extra += keep_alive_field();
-    extra += route.response_edit.append;
+    extra_.append("\r\n");
+    extra_.append(keep_alive_field());
+    extra_.append(route.response_edit.append);
     out_.clear();
-    http::append_simple(out_, r.status, "", "", extra, x_.request_id, x_.close, x_.head_request);
+    http::append_simple(out_, r.status, "", "", extra_, x_.request_id, x_.close, x_.head_request);
     co_await write_client(out_);
     complete();
   }
@@ -511,8 +497,7 @@ class ConnectionImpl final : public Connection {
         if (timed_out_ || aborted_) {
           co_await local_reply(f.status, f.reason, f.detail, true);
         } else {
-          x_.status = 499;  // the client left mid-body: nobody to answer
-          x_.reject = f.reason;
+          x_.reject = f.reason;  // client_closed: complete() logs 499, nothing was answered
           x_.close = true;
           complete();
         }
@@ -625,7 +610,6 @@ class ConnectionImpl final : public Connection {
     if (!failed) co_return complete();
     if (client_left_ || (failed->reason == Reject::client_closed && !response_started_)) {
       // Nobody to answer: logged as nginx does, with 499.
-      client_left_ = false;
       x_.status = 499;
       x_.reject = failed->reason;
       x_.close = true;
@@ -856,8 +840,7 @@ class ConnectionImpl final : public Connection {
           break;
         }
         const Failure f = upstream_error();  // before write_client re-arms the deadline
-        response_started_ = sent;            // nothing sent yet: the client gets f's status
-        if (sent) co_await write_client(out_);
+        co_await write_client(out_);
         co_return f;
       }
     }
@@ -926,7 +909,7 @@ class ConnectionImpl final : public Connection {
   bool response_started_ = false, reusable_ = false;
   std::list<std::unique_ptr<Connection>>::iterator self_;
   std::string client_, client_ip_;
-  std::string extra_;  // extra header lines of a direct response
+  std::string extra_;  // extra header lines of a direct response or redirect
   http::ReadBuffer in_;
   http::RequestParser parser_;
   http::ResponseParser response_parser_;

@@ -229,8 +229,9 @@ constexpr size_t kMaxChunkHeaderLine = 4096;
 // ended by a bare LF (it wants a CRLF). A chunk-size line ends at its first CRLF (qdtext
 // excludes CR and LF), so when the decoder waits for more while a bare LF or a complete line
 // is buffered, or the line grows past any sane length, the chunk header is malformed.
-bool has_bare_lf(std::string_view s) {
-  for (size_t i = s.find('\n'); i != std::string_view::npos; i = s.find('\n', i + 1))
+// Whether an LF at or after `from` in `s` lacks its CR (the CR may stand before `from`).
+bool has_bare_lf(std::string_view s, size_t from = 0) {
+  for (size_t i = s.find('\n', from); i != std::string_view::npos; i = s.find('\n', i + 1))
     if (i == 0 || s[i - 1] != '\r') return true;
   return false;
 }
@@ -531,9 +532,8 @@ HeadResult ResponseParser::parse_head(std::string_view in) {
   const size_t end = in.find("\r\n\r\n", from);
   // A bare LF ends no line here: refuse it at once, rather than wait for a CRLF CRLF that an
   // upstream speaking bare LFs never sends (and then blame the upstream for closing).
-  const std::string_view head = in.substr(0, end == std::string_view::npos ? in.size() : end);
-  for (size_t i = head.find('\n', from); i != std::string_view::npos; i = head.find('\n', i + 1))
-    if (i == 0 || head[i - 1] != '\r') return {HeadState::failed, 0, kBadResponse};
+  if (has_bare_lf(in.substr(0, end == std::string_view::npos ? in.size() : end), from))
+    return {HeadState::failed, 0, kBadResponse};
   if (end == std::string_view::npos) {
     impl_->scanned = in.size();
     if (in.size() > kMaxResponseHead) return {HeadState::failed, 0, kBadResponse};

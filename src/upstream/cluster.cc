@@ -1,12 +1,12 @@
 // Per-worker cluster: balancing and keep-alive pools. See cluster.h.
 #include "upstream/cluster.h"
 
-#include <sys/socket.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cerrno>
+
+#include "net/peek.h"
 
 namespace basalt::upstream {
 namespace {
@@ -14,14 +14,6 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
-
-// True when nothing is waiting to be read: the upstream has neither closed the connection nor
-// sent bytes nobody asked for (either makes it unusable).
-bool idle_and_open(tcp::socket& socket) {
-  char byte;
-  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
 
 }  // namespace
 
@@ -140,7 +132,8 @@ std::unique_ptr<Connection> Cluster::take_pooled(EndpointState& ep, Reuse reuse)
   while (!ep.idle.empty()) {
     auto conn = std::move(ep.idle.back());
     ep.idle.pop_back();
-    if (!idle_and_open(conn->socket)) {
+    // Unusable if the upstream closed it or sent bytes nobody asked for while it sat idle.
+    if (net::peek(conn->socket.native_handle()) != net::Pending::nothing) {
       close(std::move(conn));
       continue;
     }
